@@ -1,0 +1,3 @@
+from fleetcare.cli import main
+
+main()

@@ -1,0 +1,132 @@
+"""Builds the ASGI application: the API under /api/v1, the dashboard, public pages, health.
+
+    app = create_app()                       # from settings (environment, config file)
+    app = create_app(settings, database)     # tests pass their own
+
+`fleetcare serve` runs this under uvicorn and, unless told otherwise, consumes background jobs in
+the same process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from fleetcare import __version__
+from fleetcare.core import migrations
+from fleetcare.core.api import router as core_router
+from fleetcare.core.auth import Principal
+from fleetcare.core.db import Database
+from fleetcare.core.http import READERS, install_error_handlers, public, require
+from fleetcare.core.observability import Metrics, RequestMiddleware
+from fleetcare.core.settings import Settings, get_settings
+from fleetcare.portfolio.api import public_router as portfolio_public_router
+from fleetcare.portfolio.api import router as portfolio_router
+
+log = logging.getLogger("fleetcare.app")
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    run_jobs: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if run_jobs:
+            from fleetcare.core.jobs import set_task_database, start_consumer
+
+            set_task_database(database)
+            consumer = start_consumer()
+            log.info("job consumer started in-process")
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=True)
+
+    app = FastAPI(
+        title="fleetcare",
+        version=__version__,
+        description=(
+            "Cyber Resilience Act after-sale platform: products and support periods, SBOMs and "
+            "vulnerabilities, disclosure, Article 14 reporting, advisories, signed updates, "
+            "end of life. Authenticate with `Authorization: Bearer <token>` "
+            "(create one with `fleetcare tokens create`)."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.rate_limiters = {}
+    metrics = Metrics()
+    app.state.metrics = metrics
+    install_error_handlers(app)
+
+    app.include_router(core_router, prefix=API_PREFIX)
+    app.include_router(portfolio_router, prefix=API_PREFIX)
+    app.include_router(portfolio_public_router, prefix=API_PREFIX)
+    _add_operational_routes(app, database)
+
+    from fleetcare.web.routes import install_web
+
+    install_web(app)
+    app.add_middleware(RequestMiddleware, metrics=metrics)
+    return app
+
+
+def _add_operational_routes(app: FastAPI, database: Database) -> None:
+    @app.get("/healthz", tags=["operations"], dependencies=[Depends(public("health", 6000))])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], dependencies=[Depends(public("health", 6000))])
+    def readyz() -> Response:
+        """Readiness: the database answers and its schema is at the current migration."""
+        checks: dict[str, Any] = {}
+        try:
+            with database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = migrations.current_and_head(database.engine)
+            checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"])
+    def metrics(request: Request, who: Principal = Depends(require(*READERS))) -> Response:
+        """Prometheus metrics; scrape with any API token (a viewer token is enough)."""
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn (`fleetcare serve`), which re-imports the app in each worker."""
+    import os
+
+    from fleetcare.core.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings, run_jobs=os.environ.get("FLEETCARE_RUN_JOBS") == "1")

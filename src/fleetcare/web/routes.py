@@ -1,0 +1,335 @@
+"""Dashboard pages and public pages, server-rendered with Jinja2.
+
+Pages call the same services as the API; forms post back to the page they came from and show
+the same error messages the API gives. Public pages (`/support`) need no login and are
+rate-limited like the public API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from fleetcare.core import auth as core_auth
+from fleetcare.core.auth import Principal, Role
+from fleetcare.core.errors import FleetcareError, InvalidInput
+from fleetcare.core.http import DbSession, public
+from fleetcare.portfolio import rules, service
+from fleetcare.portfolio.rules import JUSTIFICATION_FACTORS
+from fleetcare.portfolio.schemas import (
+    CraCategory,
+    ProductIn,
+    ReleaseIn,
+    ReleaseKind,
+    ReleaseStatus,
+)
+from fleetcare.web.auth import (
+    ANY_USER,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    LoginRequired,
+    check_csrf,
+    check_login_csrf,
+    new_login_csrf,
+    page,
+)
+from fleetcare.web.timeline import support_timeline
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["month_year"] = rules.month_year
+templates.env.globals["factors"] = JUSTIFICATION_FACTORS
+templates.env.globals["categories"] = [c.value for c in CraCategory]
+templates.env.globals["kinds"] = [k.value for k in ReleaseKind]
+
+router = APIRouter(include_in_schema=False)
+AnyUser = Annotated[Principal, Depends(page(*ANY_USER))]
+ProductManager = Annotated[Principal, Depends(page(Role.PRODUCT))]
+ReleaseManager = Annotated[Principal, Depends(page(Role.RELEASE, Role.PRODUCT))]
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", getattr(request.state, "principal", None))
+    context.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect after login would help phishing.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/portfolio"
+
+
+def _form_errors(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()]
+
+
+# --- login ---------------------------------------------------------------------------------
+
+
+@router.get("/", dependencies=[Depends(public("pages"))])
+def home(request: Request) -> Response:
+    return RedirectResponse("/portfolio", status_code=303)
+
+
+@router.get("/login", dependencies=[Depends(public("login"))])
+def login_form(request: Request, next: str | None = None) -> Response:
+    form_value, cookie_value = new_login_csrf(request)
+    response = render(
+        request, "login.html", next=_safe_next(next), login_csrf=form_value, error=None
+    )
+    _set_cookie(request, response, LOGIN_CSRF_COOKIE, cookie_value, 3600)
+    return response
+
+
+@router.post("/login", dependencies=[Depends(public("login", 20))])
+async def login(request: Request, session: DbSession) -> Response:
+    form = await request.form()
+    check_login_csrf(request, str(form.get("login_csrf", "")))
+    target = _safe_next(str(form.get("next", "")))
+    try:
+        user = core_auth.authenticate(
+            session, str(form.get("email", ""))[:254], str(form.get("password", ""))[:1024]
+        )
+    except FleetcareError as exc:
+        form_value, cookie_value = new_login_csrf(request)
+        response = render(
+            request,
+            "login.html",
+            status_code=401,
+            next=target,
+            login_csrf=form_value,
+            error=exc.message,
+            email=form.get("email", ""),
+        )
+        _set_cookie(request, response, LOGIN_CSRF_COOKIE, cookie_value, 3600)
+        return response
+    settings = request.app.state.settings
+    _web, clear = core_auth.start_web_session(session, user, settings.session_hours)
+    session.commit()
+    redirect = RedirectResponse(target, status_code=303)
+    _set_cookie(request, redirect, SESSION_COOKIE, clear, settings.session_hours * 3600)
+    redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return redirect
+
+
+@router.post("/logout")
+async def logout(request: Request, session: DbSession, who: AnyUser) -> Response:
+    await check_csrf(request)
+    core_auth.end_web_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.app.state.settings.secure_cookies,
+    )
+
+
+# --- portfolio -----------------------------------------------------------------------------
+
+
+@router.get("/portfolio")
+def portfolio(request: Request, session: DbSession, who: AnyUser, q: str | None = None) -> Response:
+    products, total = service.list_products(session, limit=1000, search=(q or "")[:200] or None)
+    today = service.today()
+    items = [service.product_out(p, today) for p in products]
+    counts = {
+        s: sum(1 for p in items if p.support_status == s)
+        for s in ("supported", "ending_soon", "ended")
+    }
+    return render(request, "portfolio.html", products=items, total=total, q=q or "", counts=counts)
+
+
+def _product_form_data(form: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        k: (str(form.get(k, "")).strip() or None)
+        for k in (
+            "name",
+            "model_id",
+            "description",
+            "intended_purpose",
+            "cra_category",
+            "placed_on_market",
+            "support_end",
+            "end_of_sale",
+            "successor",
+            "expected_use_months",
+        )
+    }
+    data["support_justification"] = {
+        k: str(form.get(f"justification_{k}", "")).strip() for k in JUSTIFICATION_FACTORS
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@router.get("/portfolio/new")
+def new_product_form(request: Request, session: DbSession, who: ProductManager) -> Response:
+    products, _ = service.list_products(session, limit=1000)
+    return render(request, "product_form.html", form={}, errors=[], products=products)
+
+
+@router.post("/portfolio/new")
+async def create_product(request: Request, session: DbSession, who: ProductManager) -> Response:
+    form = await check_csrf(request)
+    errors: list[str] = []
+    try:
+        data = ProductIn.model_validate(_product_form_data(form))
+        product = service.create_product(session, data, actor=who)
+        session.commit()
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except FleetcareError as exc:
+        session.rollback()
+        problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
+        errors = problems or [exc.message]
+    if errors:
+        products, _ = service.list_products(session, limit=1000)
+        return render(
+            request,
+            "product_form.html",
+            status_code=422,
+            form=form,
+            errors=errors,
+            products=products,
+        )
+    return RedirectResponse(f"/portfolio/{product.slug}", status_code=303)
+
+
+@router.get("/portfolio/{slug}")
+def product_page(request: Request, slug: str, session: DbSession, who: AnyUser) -> Response:
+    product = service.get_product(session, slug)
+    detail = service.product_detail(product)
+    timeline = support_timeline(detail, service.today())
+    return render(
+        request, "product.html", product=detail, timeline=timeline, errors=[], today=service.today()
+    )
+
+
+@router.post("/portfolio/{slug}/releases")
+async def add_release(
+    request: Request, slug: str, session: DbSession, who: ReleaseManager
+) -> Response:
+    form = await check_csrf(request)
+    product = service.get_product(session, slug)
+    errors: list[str] = []
+    try:
+        data = ReleaseIn.model_validate(
+            {
+                "version": str(form.get("version", "")),
+                "release_date": str(form.get("release_date", "")) or dt.datetime.now(dt.UTC).date(),
+                "kind": str(form.get("kind", "")),
+                "notes": str(form.get("notes", "")),
+                "status": "released" if form.get("released") else "draft",
+            }
+        )
+        service.create_release(session, product.id, data, actor=who)
+        session.commit()
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except FleetcareError as exc:
+        session.rollback()
+        errors = [exc.message]
+    if errors:
+        product = service.get_product(session, slug)
+        detail = service.product_detail(product)
+        return render(
+            request,
+            "product.html",
+            status_code=422,
+            product=detail,
+            timeline=support_timeline(detail, service.today()),
+            errors=errors,
+            today=service.today(),
+        )
+    return RedirectResponse(f"/portfolio/{product.slug}#releases", status_code=303)
+
+
+@router.post("/portfolio/{slug}/releases/{version}/status")
+async def change_release_status(
+    request: Request, slug: str, version: str, session: DbSession, who: ReleaseManager
+) -> Response:
+    form = await check_csrf(request)
+    release = service.get_release(session, slug, version)
+    try:
+        status = ReleaseStatus(str(form.get("status", "")))
+    except ValueError:
+        raise InvalidInput("status must be draft, released or withdrawn") from None
+    try:
+        service.set_release_status(session, release, status, actor=who)
+        session.commit()
+    except FleetcareError as exc:
+        session.rollback()
+        product = service.get_product(session, slug)
+        detail = service.product_detail(product)
+        return render(
+            request,
+            "product.html",
+            status_code=exc.status_code,
+            product=detail,
+            timeline=support_timeline(detail, service.today()),
+            errors=[exc.message],
+            today=service.today(),
+        )
+    return RedirectResponse(f"/portfolio/{slug}#releases", status_code=303)
+
+
+# --- public --------------------------------------------------------------------------------
+
+
+@router.get("/support", dependencies=[Depends(public("support"))])
+def support_page(request: Request, session: DbSession) -> Response:
+    products, _ = service.list_products(session, limit=10000)
+    today = service.today()
+    items = sorted((service.product_out(p, today) for p in products), key=lambda p: p.name.lower())
+    return render(
+        request,
+        "support.html",
+        products=items,
+        user=None,
+        manufacturer=request.app.state.settings.manufacturer_name,
+    )
+
+
+def install_web(app: FastAPI) -> None:
+    app.state.secret_key = app.state.settings.resolved_secret_key()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    json_handler = app.exception_handlers[FleetcareError]
+
+    @app.exception_handler(FleetcareError)
+    async def _error_page(request: Request, exc: FleetcareError) -> Response:
+        path = request.url.path
+        if path.startswith(("/api/", "/device/", "/.well-known/")) or path in (
+            "/healthz",
+            "/readyz",
+            "/metrics",
+        ):
+            result = json_handler(request, exc)
+            response: Response = await result if inspect.isawaitable(result) else result
+            return response
+        return render(request, "error.html", status_code=exc.status_code, message=exc.message)

@@ -68,7 +68,7 @@ def postgres_url(worker_name: str) -> Iterator[str]:
     db = Database(url)
     migrations.upgrade(db.engine)
     db.dispose()
-    yield url
+    return url
 
 
 def _empty_postgres(db: Database) -> None:

@@ -57,7 +57,7 @@ def test_every_route_has_an_authorization_rule(app):
 
 
 def test_no_credentials_is_refused_everywhere_but_public_endpoints(app, client):
-    for method, path, roles, public in _routes(app):
+    for method, path, _roles, public in _routes(app):
         if public is not None:
             continue
         response = client.request(method, _concrete(path), follow_redirects=False)

@@ -24,14 +24,13 @@ from fleetcare.core import migrations
 from fleetcare.core.api import router as core_router
 from fleetcare.core.auth import Principal
 from fleetcare.core.db import Database
-from fleetcare.core.http import READERS, install_error_handlers, public, require
+from fleetcare.core.http import API_PREFIX, READERS, install_error_handlers, public, require
 from fleetcare.core.observability import Metrics, RequestMiddleware
 from fleetcare.core.settings import Settings, get_settings
 from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
 
 log = logging.getLogger("fleetcare.app")
-API_PREFIX = "/api/v1"
 
 
 def create_app(
@@ -80,9 +79,8 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    app.include_router(core_router, prefix=API_PREFIX)
-    app.include_router(portfolio_router, prefix=API_PREFIX)
-    app.include_router(portfolio_public_router, prefix=API_PREFIX)
+    for router in (core_router, portfolio_router, portfolio_public_router):
+        app.include_router(router)
     _add_operational_routes(app, database)
 
     from fleetcare.web.routes import install_web

@@ -22,6 +22,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from fleetcare.core.auth import Principal, Role, system_principal
@@ -87,7 +88,13 @@ def session_scope(*, write: bool = True) -> Iterator[Session]:
     from fleetcare.core import migrations
 
     with database() as db:
-        current, head = migrations.current_and_head(db.engine)
+        try:
+            current, head = migrations.current_and_head(db.engine)
+        except OperationalError as exc:
+            raise fail(
+                f"cannot open the database ({exc.orig}); is FLEETCARE_DATABASE_URL right, "
+                "and did you run 'fleetcare init'?"
+            ) from None
         if current != head:
             raise fail("the database is not initialised or not up to date: run 'fleetcare init'")
         try:

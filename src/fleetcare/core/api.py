@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from fleetcare.core import audit, auth
 from fleetcare.core.auth import Principal, Role
 from fleetcare.core.errors import NotFound, PermissionDenied
-from fleetcare.core.http import READERS, DbSession, require
+from fleetcare.core.http import API_PREFIX, READERS, DbSession, require
 from fleetcare.core.models import ApiToken, User
 
-router = APIRouter(tags=["core"])
+router = APIRouter(prefix=API_PREFIX, tags=["core"])
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Anyone = Annotated[Principal, Depends(require(*READERS))]
 

@@ -32,6 +32,9 @@ from fleetcare.core.ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger("fleetcare.http")
 
+#: Every API router is created with this prefix (so metrics see full route templates).
+API_PREFIX = "/api/v1"
+
 #: Everyone with an account may read.
 READERS = tuple(ALL_ROLES)
 

@@ -44,6 +44,8 @@ class AffectedPackage:
     purl: str | None = None
     ranges: tuple[AffectedRange, ...] = ()
     versions: tuple[str, ...] = ()
+    #: Scores that apply to this package only (OSV `affected[].severity`).
+    severities: tuple[Severity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,18 @@ class Severity:
     vector: str | None
     base_score: float | None
     source: str = ""
+    #: True where the source marks this score as its main one: NVD's "Primary" metrics, and in a
+    #: CVE record the CNA's own scores (ADP scores are secondary).
+    primary: bool = False
+    #: The qualitative rating as the source words it ("HIGH", "medium", "Moderate"), if any.
+    rating: str = ""
 
 
 @dataclass(frozen=True)
 class VulnerabilityRecord:
     id: str
-    source: Literal["osv", "nvd", "euvd"]
+    #: "cve" is the CVE Program's own record (CVE JSON 5, as published in cvelistV5).
+    source: Literal["osv", "nvd", "euvd", "cve"]
     aliases: tuple[str, ...] = ()
     summary: str = ""
     details: str = ""
@@ -102,6 +110,10 @@ class VulnerabilityRecord:
     #: EUVD says it is exploited, or NVD carries a CISA KEV date.
     exploited: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: Ids of closely related but different vulnerabilities (OSV `related`): never merge on these.
+    related: tuple[str, ...] = ()
+    #: Ids this record was derived from (OSV `upstream`, e.g. the CVE behind a distro advisory).
+    upstream: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,8 @@ class KevEntry:
     required_action: str
     known_ransomware: bool
     notes: str = ""
+    short_description: str = ""
+    cwes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from fleetcare.core.auth import Principal, Role
-from fleetcare.core.http import READERS, DbSession, public, require
+from fleetcare.core.http import API_PREFIX, READERS, DbSession, public, require
 from fleetcare.portfolio import service
 from fleetcare.portfolio.schemas import (
     ProductDetail,
@@ -21,7 +21,7 @@ from fleetcare.portfolio.schemas import (
     SupportCycle,
 )
 
-router = APIRouter(tags=["portfolio"])
+router = APIRouter(prefix=API_PREFIX, tags=["portfolio"])
 
 Reader = Annotated[Principal, Depends(require(*READERS))]
 ProductManager = Annotated[Principal, Depends(require(Role.PRODUCT))]
@@ -112,7 +112,7 @@ def delete_release(
     return Response(status_code=204)
 
 
-public_router = APIRouter(tags=["public"])
+public_router = APIRouter(prefix=API_PREFIX, tags=["public"])
 
 
 @public_router.get(

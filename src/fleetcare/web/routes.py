@@ -7,17 +7,17 @@ rate-limited like the public API.
 
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from fleetcare.core import auth as core_auth
 from fleetcare.core.auth import Principal, Role
@@ -28,6 +28,8 @@ from fleetcare.portfolio.rules import JUSTIFICATION_FACTORS
 from fleetcare.portfolio.schemas import (
     CraCategory,
     ProductIn,
+    ProductOut,
+    ProductPatch,
     ReleaseIn,
     ReleaseKind,
     ReleaseStatus,
@@ -52,6 +54,7 @@ templates.env.globals["categories"] = [c.value for c in CraCategory]
 templates.env.globals["kinds"] = [k.value for k in ReleaseKind]
 
 router = APIRouter(include_in_schema=False)
+HOME = "/portfolio"
 AnyUser = Annotated[Principal, Depends(page(*ANY_USER))]
 ProductManager = Annotated[Principal, Depends(page(Role.PRODUCT))]
 ReleaseManager = Annotated[Principal, Depends(page(Role.RELEASE, Role.PRODUCT))]
@@ -64,10 +67,24 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect after login would help phishing.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return "/portfolio"
+    """`target` if it is a path on this site, else the portfolio.
+
+    An open redirect after login would help phishing. Browsers read a backslash as a slash and
+    drop tabs and newlines, so `/\\evil.example` and `/<tab>/evil.example` lead off-site too.
+    """
+    if (
+        not target
+        or len(target) > 2000
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
+    ):
+        return HOME
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return HOME
+    return target
 
 
 def _form_errors(exc: ValidationError) -> list[str]:
@@ -160,69 +177,152 @@ def portfolio(request: Request, session: DbSession, who: AnyUser, q: str | None 
     return render(request, "portfolio.html", products=items, total=total, q=q or "", counts=counts)
 
 
+_PRODUCT_FIELDS = (
+    "name",
+    "model_id",
+    "description",
+    "intended_purpose",
+    "cra_category",
+    "placed_on_market",
+    "support_end",
+    "end_of_sale",
+    "successor",
+    "expected_use_months",
+)
+
+
 def _product_form_data(form: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        k: (str(form.get(k, "")).strip() or None)
-        for k in (
-            "name",
-            "model_id",
-            "description",
-            "intended_purpose",
-            "cra_category",
-            "placed_on_market",
-            "support_end",
-            "end_of_sale",
-            "successor",
-            "expected_use_months",
-        )
-    }
+    data: dict[str, Any] = {k: (str(form.get(k, "")).strip() or None) for k in _PRODUCT_FIELDS}
     data["support_justification"] = {
         k: str(form.get(f"justification_{k}", "")).strip() for k in JUSTIFICATION_FACTORS
     }
     return {k: v for k, v in data.items() if v is not None}
 
 
+def _form_from_product(product: ProductOut) -> dict[str, str]:
+    """The edit form's fields, filled in from the stored product."""
+    form = {
+        "name": product.name,
+        "model_id": product.model_id,
+        "description": product.description,
+        "intended_purpose": product.intended_purpose,
+        "cra_category": product.cra_category.value,
+        "placed_on_market": product.placed_on_market.isoformat(),
+        "support_end": product.support_end.isoformat(),
+        "end_of_sale": product.end_of_sale.isoformat() if product.end_of_sale else "",
+        "successor": product.successor or "",
+        "expected_use_months": str(product.expected_use_months or ""),
+    }
+    for key in JUSTIFICATION_FACTORS:
+        form[f"justification_{key}"] = product.support_justification.get(key, "")
+    return form
+
+
+def _render_product_form(
+    request: Request,
+    session: Session,
+    *,
+    form: dict[str, Any],
+    editing: ProductOut | None = None,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    products, _ = service.list_products(session, limit=1000)
+    successors = [p.name for p in products if editing is None or p.id != editing.id]
+    return render(
+        request,
+        "product_form.html",
+        status_code=status_code,
+        form=form,
+        errors=errors or [],
+        successors=successors,
+        editing=editing,
+    )
+
+
+def _save_errors(session: Session, exc: ValidationError | FleetcareError) -> tuple[list[str], int]:
+    """Messages and status for a form that could not be saved; undoes any change."""
+    session.rollback()
+    if isinstance(exc, FleetcareError):
+        problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
+        return problems or [exc.message], exc.status_code
+    return _form_errors(exc), 422
+
+
 @router.get("/portfolio/new")
 def new_product_form(request: Request, session: DbSession, who: ProductManager) -> Response:
-    products, _ = service.list_products(session, limit=1000)
-    return render(request, "product_form.html", form={}, errors=[], products=products)
+    return _render_product_form(request, session, form={"cra_category": "default"})
 
 
 @router.post("/portfolio/new")
 async def create_product(request: Request, session: DbSession, who: ProductManager) -> Response:
     form = await check_csrf(request)
-    errors: list[str] = []
     try:
         data = ProductIn.model_validate(_product_form_data(form))
         product = service.create_product(session, data, actor=who)
         session.commit()
-    except ValidationError as exc:
-        errors = _form_errors(exc)
-    except FleetcareError as exc:
-        session.rollback()
-        problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
-        errors = problems or [exc.message]
-    if errors:
-        products, _ = service.list_products(session, limit=1000)
-        return render(
-            request,
-            "product_form.html",
-            status_code=422,
-            form=form,
-            errors=errors,
-            products=products,
+    except (ValidationError, FleetcareError) as exc:
+        errors, status = _save_errors(session, exc)
+        return _render_product_form(request, session, form=form, errors=errors, status_code=status)
+    return RedirectResponse(f"/portfolio/{product.slug}", status_code=303)
+
+
+@router.get("/portfolio/{slug}/edit")
+def edit_product_form(
+    request: Request, slug: str, session: DbSession, who: ProductManager
+) -> Response:
+    product = service.product_out(service.get_product(session, slug))
+    return _render_product_form(request, session, form=_form_from_product(product), editing=product)
+
+
+@router.post("/portfolio/{slug}/edit")
+async def update_product(
+    request: Request, slug: str, session: DbSession, who: ProductManager
+) -> Response:
+    form = await check_csrf(request)
+    product = service.get_product(session, slug)
+    try:
+        # The edit form is the whole product, so it is checked like a new one; every field is
+        # then sent, which clears the optional ones left empty (end of sale, successor, ...).
+        data = ProductIn.model_validate(_product_form_data(form))
+        patch = ProductPatch.model_validate(data.model_dump())
+        product = service.update_product(session, product.id, patch, actor=who)
+        session.commit()
+    except (ValidationError, FleetcareError) as exc:
+        errors, status = _save_errors(session, exc)
+        editing = service.product_out(service.get_product(session, slug))
+        return _render_product_form(
+            request, session, form=form, editing=editing, errors=errors, status_code=status
         )
     return RedirectResponse(f"/portfolio/{product.slug}", status_code=303)
 
 
+def _render_product(
+    request: Request,
+    session: Session,
+    slug: str,
+    *,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+    release_form: dict[str, Any] | None = None,
+) -> Response:
+    detail = service.product_detail(service.get_product(session, slug))
+    today = service.today()
+    return render(
+        request,
+        "product.html",
+        status_code=status_code,
+        product=detail,
+        timeline=support_timeline(detail, today),
+        errors=errors or [],
+        release_form=release_form or {},
+        today=today,
+    )
+
+
 @router.get("/portfolio/{slug}")
 def product_page(request: Request, slug: str, session: DbSession, who: AnyUser) -> Response:
-    product = service.get_product(session, slug)
-    detail = service.product_detail(product)
-    timeline = support_timeline(detail, service.today())
-    return render(
-        request, "product.html", product=detail, timeline=timeline, errors=[], today=service.today()
-    )
+    return _render_product(request, session, slug)
 
 
 @router.post("/portfolio/{slug}/releases")
@@ -231,12 +331,11 @@ async def add_release(
 ) -> Response:
     form = await check_csrf(request)
     product = service.get_product(session, slug)
-    errors: list[str] = []
     try:
         data = ReleaseIn.model_validate(
             {
                 "version": str(form.get("version", "")),
-                "release_date": str(form.get("release_date", "")) or dt.datetime.now(dt.UTC).date(),
+                "release_date": str(form.get("release_date", "")) or service.today(),
                 "kind": str(form.get("kind", "")),
                 "notes": str(form.get("notes", "")),
                 "status": "released" if form.get("released") else "draft",
@@ -244,22 +343,10 @@ async def add_release(
         )
         service.create_release(session, product.id, data, actor=who)
         session.commit()
-    except ValidationError as exc:
-        errors = _form_errors(exc)
-    except FleetcareError as exc:
-        session.rollback()
-        errors = [exc.message]
-    if errors:
-        product = service.get_product(session, slug)
-        detail = service.product_detail(product)
-        return render(
-            request,
-            "product.html",
-            status_code=422,
-            product=detail,
-            timeline=support_timeline(detail, service.today()),
-            errors=errors,
-            today=service.today(),
+    except (ValidationError, FleetcareError) as exc:
+        errors, status = _save_errors(session, exc)
+        return _render_product(
+            request, session, slug, errors=errors, status_code=status, release_form=form
         )
     return RedirectResponse(f"/portfolio/{product.slug}#releases", status_code=303)
 
@@ -278,18 +365,8 @@ async def change_release_status(
         service.set_release_status(session, release, status, actor=who)
         session.commit()
     except FleetcareError as exc:
-        session.rollback()
-        product = service.get_product(session, slug)
-        detail = service.product_detail(product)
-        return render(
-            request,
-            "product.html",
-            status_code=exc.status_code,
-            product=detail,
-            timeline=support_timeline(detail, service.today()),
-            errors=[exc.message],
-            today=service.today(),
-        )
+        errors, code = _save_errors(session, exc)
+        return _render_product(request, session, slug, errors=errors, status_code=code)
     return RedirectResponse(f"/portfolio/{slug}#releases", status_code=303)
 
 
@@ -317,7 +394,10 @@ def install_web(app: FastAPI) -> None:
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     json_handler = app.exception_handlers[FleetcareError]
 

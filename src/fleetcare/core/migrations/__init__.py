@@ -10,6 +10,7 @@ The revision scripts live in `versions/`; write a new one with
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -43,8 +44,14 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def current_and_head(engine: Engine) -> tuple[str | None, str | None]:
-    script = ScriptDirectory.from_config(_config(engine))
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    return current, script.get_current_head()
+    return current, head_revision()

@@ -44,10 +44,11 @@ def page(*roles: Role) -> Callable[..., Principal]:
         if found is None:
             raise LoginRequired("log in first", {"next": request.url.path})
         web, principal = found
-        if principal.role not in allowed:
-            raise PermissionDenied(f"your role ({principal.role.value}) may not open this page")
+        # Set before the role check, so that a refusal page still shows who is logged in.
         request.state.principal = principal
         request.state.csrf_token = web.csrf_token
+        if principal.role not in allowed:
+            raise PermissionDenied(f"your role ({principal.role.value}) may not open this page")
         return principal
 
     authorize.fleetcare_roles = allowed  # type: ignore[attr-defined]

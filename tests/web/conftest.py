@@ -1,0 +1,141 @@
+"""Helpers for page tests: users made on demand, logging in through the real form, products.
+
+Pages are driven the way a browser drives them: GET the form, read the hidden tokens out of the
+HTML, POST it back. Users are created only for the roles a test logs in as, because each one
+costs an argon2 hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from fleetcare.core import auth
+from fleetcare.core.auth import Role, system_principal
+from fleetcare.core.db import Database
+from fleetcare.core.models import AuditEvent
+from fleetcare.portfolio import service
+from fleetcare.portfolio.schemas import ProductIn, ReleaseIn
+from tests.conftest import TEST_PASSWORD
+
+SETUP = system_principal("tests", via="cli")
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of the hidden input `name` in a page (the first one)."""
+    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
+    assert match, f"no hidden input {name!r} in the page"
+    return match.group(1)
+
+
+def email_for(role: Role | str) -> str:
+    return f"{Role(role).value}@example.test"
+
+
+def create_user(database: Database, role: Role | str) -> None:
+    with database.session() as session:
+        auth.create_user(
+            session, email=email_for(role), role=Role(role), password=TEST_PASSWORD, actor=SETUP
+        )
+        session.commit()
+
+
+def submit_login(
+    client: TestClient, email: str, password: str, next_page: str | None = None
+) -> httpx.Response:
+    """Fill in and send the login form; returns the answer to the POST (redirects not followed)."""
+    form_page = client.get("/login", params={"next": next_page} if next_page else None)
+    assert form_page.status_code == 200
+    form = {
+        "login_csrf": hidden(form_page.text, "login_csrf"),
+        "next": hidden(form_page.text, "next"),
+        "email": email,
+        "password": password,
+    }
+    return client.post("/login", data=form, follow_redirects=False)
+
+
+def session_csrf(client: TestClient) -> str:
+    """The CSRF token of the client's current session, as a page shows it to the browser."""
+    page = client.get("/portfolio")
+    assert page.status_code == 200, "not logged in"
+    return hidden(page.text, "csrf_token")
+
+
+@pytest.fixture
+def log_in(database: Database) -> Callable[..., str]:
+    """`log_in(client, role)` creates the role's user if needed, logs in, returns the CSRF token."""
+    made: set[Role] = set()
+
+    def do(client: TestClient, role: Role | str) -> str:
+        role = Role(role)
+        if role not in made:
+            create_user(database, role)
+            made.add(role)
+        response = submit_login(client, email_for(role), TEST_PASSWORD)
+        assert response.status_code == 303, response.text
+        return session_csrf(client)
+
+    return do
+
+
+def product_fields(name: str = "Gateway X1", **changes: Any) -> dict[str, str]:
+    """A valid add-product form: on the market 2024-03-01, supported until 2031-03-31."""
+    fields = {
+        "name": name,
+        "model_id": "GX1",
+        "cra_category": "important_class_i",
+        "placed_on_market": "2024-03-01",
+        "support_end": "2031-03-31",
+        "end_of_sale": "",
+        "expected_use_months": "",
+        "successor": "",
+        "description": "Home gateway",
+        "intended_purpose": "Connects sensors to the cloud",
+    }
+    fields.update({k: str(v) for k, v in changes.items()})
+    return fields
+
+
+def make_product(
+    database: Database,
+    name: str = "Gateway X1",
+    *,
+    placed: dt.date = dt.date(2024, 3, 1),
+    support_end: dt.date = dt.date(2031, 3, 31),
+    releases: tuple[str, ...] = (),
+    **extra: Any,
+) -> str:
+    """Store a product (and draft feature releases) through the service; returns its slug."""
+    with database.session() as session:
+        product = service.create_product(
+            session,
+            ProductIn(name=name, placed_on_market=placed, support_end=support_end, **extra),
+            actor=SETUP,
+        )
+        for version in releases:
+            service.create_release(
+                session,
+                product.id,
+                ReleaseIn(version=version, release_date=placed, kind="feature"),
+                actor=SETUP,
+            )
+        session.commit()
+        return product.slug
+
+
+def audit_count(database: Database) -> int:
+    with database.session() as session:
+        return session.execute(select(func.count(AuditEvent.id))).scalar_one()
+
+
+def product_count(database: Database) -> int:
+    with database.session() as session:
+        return service.list_products(session)[1]

@@ -464,8 +464,7 @@ def products_list(
     from fleetcare.portfolio import service
 
     with session_scope(write=False) as session:
-        products, _total = service.list_products(session, limit=10000, search=search)
-        items = [service.product_out(p) for p in products]
+        items, _total = service.list_product_views(session, limit=10000, search=search)
     if as_json:
         print_json(items)
         return

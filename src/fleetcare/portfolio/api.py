@@ -35,15 +35,12 @@ def list_products(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     q: Annotated[str | None, Query(max_length=200)] = None,
-) -> ProductPage:
-    products, total = service.list_products(session, limit=limit, offset=offset, search=q)
-    today = service.today()
-    return ProductPage(
-        items=[service.product_out(p, today) for p in products],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+) -> Response:
+    items, total = service.list_product_views(session, limit=limit, offset=offset, search=q)
+    page = ProductPage(items=items, total=total, limit=limit, offset=offset)
+    # Serialised here once: letting FastAPI validate the page again against the response
+    # model would double the cost of the busiest read endpoint.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)

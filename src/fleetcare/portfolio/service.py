@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -199,7 +201,7 @@ def list_products(
     total = session.execute(count).scalar_one()
     products = (
         session.execute(
-            query.options(selectinload(Product.releases), selectinload(Product.successor))
+            query.options(selectinload(Product.successor))
             .order_by(Product.name)
             .limit(limit)
             .offset(offset)
@@ -350,9 +352,56 @@ def list_releases(session: Session, product_ref: int | str) -> list[Release]:
 # --- views -------------------------------------------------------------------------------
 
 
-def _latest_released(product: Product) -> Release | None:
-    released = [r for r in product.releases if r.status == ReleaseStatus.RELEASED.value]
-    return max(released, key=lambda r: (r.release_date, r.id), default=None)
+@dataclass(frozen=True)
+class ReleaseSummary:
+    count: int = 0
+    latest_version: str | None = None
+    latest_date: dt.date | None = None
+
+
+def _summarise(rows: Iterable[tuple[str, dt.date, str, int]]) -> ReleaseSummary:
+    """From (version, release_date, status, id) rows: how many, and the newest released one."""
+    count, latest = 0, None
+    for version, day, status, release_id in rows:
+        count += 1
+        if status == ReleaseStatus.RELEASED.value and (
+            latest is None or (day, release_id) > latest[:2]
+        ):
+            latest = (day, release_id, version)
+    if latest is None:
+        return ReleaseSummary(count)
+    return ReleaseSummary(count, latest[2], latest[0])
+
+
+def release_summaries(session: Session, product_ids: list[int]) -> dict[int, ReleaseSummary]:
+    """Release count and latest released version per product, read as plain rows (listing
+    pages would otherwise load every release as an ORM object)."""
+    if not product_ids:
+        return {}
+    rows: dict[int, list[tuple[str, dt.date, str, int]]] = {pid: [] for pid in product_ids}
+    result = session.execute(
+        select(
+            Release.product_id, Release.version, Release.release_date, Release.status, Release.id
+        ).where(Release.product_id.in_(product_ids))
+    )
+    for product_id, version, day, status, release_id in result:
+        rows[product_id].append((version, day, status, release_id))
+    return {pid: _summarise(r) for pid, r in rows.items()}
+
+
+def list_product_views(
+    session: Session,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    search: str | None = None,
+    on: dt.date | None = None,
+) -> tuple[list[ProductOut], int]:
+    """A page of products as shown by the API, the pages and the CLI."""
+    products, total = list_products(session, limit=limit, offset=offset, search=search)
+    summaries = release_summaries(session, [p.id for p in products])
+    on = on or today()
+    return [product_out(p, on, summaries[p.id]) for p in products], total
 
 
 def release_out(release: Release, product: Product) -> ReleaseOut:
@@ -368,9 +417,12 @@ def release_out(release: Release, product: Product) -> ReleaseOut:
     )
 
 
-def product_out(product: Product, on: dt.date | None = None) -> ProductOut:
+def product_out(
+    product: Product, on: dt.date | None = None, summary: ReleaseSummary | None = None
+) -> ProductOut:
     on = on or today()
-    latest = _latest_released(product)
+    if summary is None:
+        summary = _summarise((r.version, r.release_date, r.status, r.id) for r in product.releases)
     return ProductOut(
         id=product.id,
         name=product.name,
@@ -390,8 +442,8 @@ def product_out(product: Product, on: dt.date | None = None) -> ProductOut:
         documentation_retained_until=rules.documentation_retained_until(
             product.placed_on_market, product.support_end
         ),
-        latest_release=latest.version if latest else None,
-        release_count=len(product.releases),
+        latest_release=summary.latest_version,
+        release_count=summary.count,
     )
 
 
@@ -406,12 +458,11 @@ def product_detail(product: Product) -> ProductDetail:
 def support_cycles(session: Session, base_url: str) -> list[SupportCycle]:
     """Every product as an endoflife.date cycle; `support` and `eol` are both the CRA support end,
     since a CRA support period is security support (there is no separate 'active' phase)."""
-    products = session.execute(
-        select(Product).options(selectinload(Product.releases)).order_by(Product.support_end.desc())
-    ).scalars()
+    products = list(session.execute(select(Product).order_by(Product.support_end.desc())).scalars())
+    summaries = release_summaries(session, [p.id for p in products])
     cycles = []
     for product in products:
-        latest = _latest_released(product)
+        latest = summaries[product.id]
         cycles.append(
             SupportCycle(
                 product=product.name,
@@ -419,8 +470,8 @@ def support_cycles(session: Session, base_url: str) -> list[SupportCycle]:
                 releaseDate=product.placed_on_market,
                 support=product.support_end,
                 eol=product.support_end,
-                latest=latest.version if latest else None,
-                latestReleaseDate=latest.release_date if latest else None,
+                latest=latest.latest_version,
+                latestReleaseDate=latest.latest_date,
                 link=f"{base_url.rstrip('/')}/support#{product.slug}",
             )
         )

@@ -1,0 +1,124 @@
+"""A small HTTP/1.1 load generator and server launcher shared by the HTTP benchmarks.
+
+Written by hand (asyncio streams, keep-alive connections, Content-Length responses only) because
+the usual tools (wrk, hey) are not Python packages, and a full HTTP client library would cost more
+CPU than the servers under test on a 2-core machine. It counts requests, not bytes, and records
+per-request latency for p50/p99.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self, label: str) -> str:
+        return (f"{label:<40} {self.rate:9.0f} req/s   p50 {self.percentile(0.5):7.2f} ms   "
+                f"p99 {self.percentile(0.99):7.2f} ms   errors {self.errors}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(app: str, port: int, env: dict[str, str] | None = None, factory: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `uvicorn APP` on 127.0.0.1:PORT in a subprocess until the block ends."""
+    args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning", "--no-access-log"]
+    if factory:
+        args.append("--factory")
+    process = subprocess.Popen(args, env={**os.environ, **(env or {})})
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"server {app} did not start on port {port}")
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def _worker(port: int, request: bytes, stop_at: float, result: LoadResult) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < stop_at:
+            start = time.perf_counter()
+            writer.write(request)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:].strip())
+            if length:
+                await reader.readexactly(length)
+            result.latencies.append(time.perf_counter() - start)
+            if not status_line.startswith(b"HTTP/1.1 200"):
+                result.errors += 1
+            result.requests += 1
+    finally:
+        writer.close()
+
+
+def load(port: int, path: str, headers: dict[str, str] | None = None, seconds: float = 5.0,
+         connections: int = 16) -> LoadResult:
+    """Send GET PATH over `connections` keep-alive connections for `seconds`."""
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
+    async def run() -> LoadResult:
+        result = LoadResult(0, 0.0, [], 0)
+        # Warm-up: a short burst that is not counted.
+        warm = LoadResult(0, 0.0, [], 0)
+        await asyncio.gather(*(_worker(port, request, time.perf_counter() + 0.5, warm) for _ in range(4)))
+        start = time.perf_counter()
+        stop_at = start + seconds
+        await asyncio.gather(*(_worker(port, request, stop_at, result) for _ in range(connections)))
+        result.seconds = time.perf_counter() - start
+        return result
+
+    return asyncio.run(run())
+
+
+def median_of(values: list[float]) -> float:
+    return statistics.median(values)

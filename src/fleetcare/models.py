@@ -2,6 +2,16 @@
 
 from fleetcare.core import jobs_models
 from fleetcare.core import models as core_models
+from fleetcare.intel import models as intel_models
+from fleetcare.matching import models as matching_models
 from fleetcare.portfolio import models as portfolio_models
+from fleetcare.sbom import models as sbom_models
 
-__all__ = ["core_models", "jobs_models", "portfolio_models"]
+__all__ = [
+    "core_models",
+    "intel_models",
+    "jobs_models",
+    "matching_models",
+    "portfolio_models",
+    "sbom_models",
+]

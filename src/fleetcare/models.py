@@ -1,5 +1,6 @@
 """Imports every capability's tables so that `Base.metadata` knows all of them (migrations)."""
 
+from fleetcare.core import events as core_events
 from fleetcare.core import jobs_models
 from fleetcare.core import models as core_models
 from fleetcare.intel import models as intel_models
@@ -8,6 +9,7 @@ from fleetcare.portfolio import models as portfolio_models
 from fleetcare.sbom import models as sbom_models
 
 __all__ = [
+    "core_events",
     "core_models",
     "intel_models",
     "jobs_models",

@@ -1,8 +1,8 @@
-"""sbom documents, components, vulnerability store, findings
+"""sbom documents, components, vulnerability store, findings, event outbox
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 05:17:48.235360
+Create Date: 2026-11-29 05:19:02.466224
 """
 
 from __future__ import annotations
@@ -30,6 +30,18 @@ def upgrade() -> None:
         sa.Column("scored_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("cve_id", name=op.f("pk_epss_scores")),
     )
+    op.create_table(
+        "events",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("created_at", fleetcare.core.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+    )
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_events_kind"), ["kind"], unique=False)
+
     op.create_table(
         "feed_state",
         sa.Column("source", sa.String(length=20), nullable=False),
@@ -317,5 +329,9 @@ def downgrade() -> None:
     op.drop_table("vulnerabilities")
     op.drop_table("kev_entries")
     op.drop_table("feed_state")
+    with op.batch_alter_table("events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_events_kind"))
+
+    op.drop_table("events")
     op.drop_table("epss_scores")
     # ### end Alembic commands ###

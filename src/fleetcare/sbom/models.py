@@ -43,12 +43,7 @@ class SbomDocument(Base):
 
 
 class Component(Base):
-    """A component of a release, from one of its SBOMs.
-
-    `purl_key` and `cpe_key` are the normalised lookup keys of `fleetcare.matching` (ecosystem and
-    package name; CPE vendor and product): a feed update finds the components it may affect
-    through them without reading any SBOM again.
-    """
+    """A component of a release, from one of its SBOMs."""
 
     __tablename__ = "components"
 
@@ -73,7 +68,21 @@ class Component(Base):
     scope: Mapped[str] = mapped_column(String(20), default="")
     dependency_kind: Mapped[str] = mapped_column(String(12), default="unknown")
     depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
-    purl_key: Mapped[str | None] = mapped_column(String(600), index=True)
-    cpe_key: Mapped[str | None] = mapped_column(String(600), index=True)
 
     sbom: Mapped[SbomDocument] = relationship(back_populates="components")
+
+
+class ComponentKey(Base):
+    """A matching key of a component ('purl:<ecosystem>/<name>', 'cpe:<vendor>:<product>').
+
+    Computed by `fleetcare.matching` at import; a feed update finds the components it may affect
+    through these keys without reading any SBOM again.
+    """
+
+    __tablename__ = "component_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), index=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )

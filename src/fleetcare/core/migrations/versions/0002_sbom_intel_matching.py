@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 05:19:02.466224
+Create Date: 2026-11-29 05:20:00.383069
 """
 
 from __future__ import annotations
@@ -213,8 +213,6 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=20), nullable=False),
         sa.Column("dependency_kind", sa.String(length=12), nullable=False),
         sa.Column("depends_on", sa.JSON(), nullable=False),
-        sa.Column("purl_key", sa.String(length=600), nullable=True),
-        sa.Column("cpe_key", sa.String(length=600), nullable=True),
         sa.ForeignKeyConstraint(
             ["release_id"],
             ["releases.id"],
@@ -230,10 +228,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_components")),
     )
     with op.batch_alter_table("components", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_components_cpe_key"), ["cpe_key"], unique=False)
-        batch_op.create_index(batch_op.f("ix_components_purl_key"), ["purl_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_components_release_id"), ["release_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_components_sbom_id"), ["sbom_id"], unique=False)
+
+    op.create_table(
+        "component_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=600), nullable=False),
+        sa.Column("component_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["component_id"],
+            ["components.id"],
+            name=op.f("fk_component_keys_component_id_components"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_component_keys")),
+    )
+    with op.batch_alter_table("component_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_component_keys_component_id"), ["component_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_component_keys_key"), ["key"], unique=False)
 
     op.create_table(
         "findings",
@@ -298,11 +313,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_findings_component_id"))
 
     op.drop_table("findings")
+    with op.batch_alter_table("component_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_component_keys_key"))
+        batch_op.drop_index(batch_op.f("ix_component_keys_component_id"))
+
+    op.drop_table("component_keys")
     with op.batch_alter_table("components", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_components_sbom_id"))
         batch_op.drop_index(batch_op.f("ix_components_release_id"))
-        batch_op.drop_index(batch_op.f("ix_components_purl_key"))
-        batch_op.drop_index(batch_op.f("ix_components_cpe_key"))
 
     op.drop_table("components")
     with op.batch_alter_table("vulnerability_affects", schema=None) as batch_op:

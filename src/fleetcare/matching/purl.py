@@ -63,6 +63,15 @@ class PackageKey(NamedTuple):
     ecosystem: str
     name: str
 
+    def as_text(self) -> str:
+        """One string for a database column: "PyPI:urllib3", "Maven:org.apache:log4j"."""
+        return f"{self.ecosystem}:{self.name}"
+
+    @classmethod
+    def from_text(cls, text: str) -> PackageKey:
+        ecosystem, _, name = text.partition(":")
+        return cls(ecosystem, name)
+
 
 @dataclass(frozen=True, slots=True)
 class ComponentPurl:

@@ -22,7 +22,7 @@ Unparsable versions, unknown orderings and GIT-only entries give `Verdict.UNDECI
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cmp_to_key, lru_cache
 
 from fleetcare.intel.records import AffectedPackage, AffectedRange, VulnerabilityRecord
@@ -264,12 +264,18 @@ class AffectedRule:
             if not compiled.holds(parsed.key):
                 outside.append(compiled.describe())
                 continue
-            span = next(i.describe() for i in compiled.intervals if i.contains(parsed.key))
+            interval = next(i for i in compiled.intervals if i.contains(parsed.key))
             limit = ""
             if compiled.limit_texts:
                 limit = f", below limit {' or '.join(compiled.limit_texts)}"
+            fixed = None
+            if interval.upper is not None and not interval.upper_inclusive:
+                fixed = interval.upper_text
             return MatchResult(
-                Verdict.MATCH, f"{self.where} {version} in {span}{limit} ({compiled.type} range)"
+                Verdict.MATCH,
+                f"{self.where} {version} in {interval.describe()}{limit} "
+                f"({compiled.type} range)",
+                fixed_version=fixed,
             )
         return None
 
@@ -370,9 +376,9 @@ def match_affected(component: ComponentPurl, affected: AffectedPackage) -> Match
         )
     result = rule.evaluate(component.version)
     if applies is None and ":" in affected.ecosystem and result.verdict is not Verdict.NO_MATCH:
-        result = MatchResult(
-            result.verdict,
-            f"{result.reason} (the purl has no distro qualifier; release "
+        result = replace(
+            result,
+            reason=f"{result.reason} (the purl has no distro qualifier; release "
             f"{affected.ecosystem} assumed)",
         )
     return result

@@ -31,6 +31,9 @@ class MatchResult:
     #: CPE rules only: the vulnerable cpeMatch the component met, then the platform cpeMatches
     #: that other components of the release met (AND configurations).
     criteria: tuple[CpeMatch, ...] = ()
+    #: On a match, the first version outside the matched range when the source names one
+    #: (OSV `fixed`, NVD `versionEndExcluding`); None for last_affected/versionEndIncluding.
+    fixed_version: str | None = None
 
     @property
     def matched(self) -> bool:

@@ -26,8 +26,9 @@ class ZipLimits:
     #: The largest real OSV records (distro kernels with long version lists) are a few MiB.
     max_member_bytes: int = 64 * 1024 * 1024
     max_total_bytes: int = 64 * 1024 * 1024 * 1024
-    #: Deflated JSON shrinks 5-50 times; a zip bomb shrinks thousands of times.
-    max_ratio: int = 1000
+    #: Deflated JSON shrinks some 5-50 times; deflate's ceiling is about 1030 times, which is
+    #: where a bomb of one member sits.
+    max_ratio: int = 200
     #: Small members are not held to the ratio: tiny repetitive files compress extremely well.
     ratio_applies_above: int = 1024 * 1024
 

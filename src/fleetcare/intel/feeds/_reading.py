@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -37,17 +36,23 @@ class RecordProblem(Exception):
 
 
 class Place:
-    """Where a parser is: the file (or URL) and the record within it, plus the warning sink."""
+    """Where a parser is: the file (or URL), the record within it, and where warnings go.
+
+    `record` is the record's id once it is known, before that its position (or None for a file
+    that holds one record).
+    """
 
     __slots__ = ("record", "source", "warnings")
 
-    def __init__(self, source: str, record: str, warnings: list[FeedWarning] | None) -> None:
+    def __init__(
+        self, source: str, record: str | None, warnings: list[FeedWarning] | None
+    ) -> None:
         self.source = source
         self.record = record
         self.warnings = warnings
 
     def warn(self, problem: str) -> None:
-        warning = FeedWarning(self.source, self.record, problem)
+        warning = FeedWarning(self.source, self.record or "?", problem)
         if self.warnings is None:
             log.warning("%s", warning)
         else:
@@ -56,38 +61,34 @@ class Place:
     def error(self, problem: str) -> FeedError:
         return FeedError(problem, source=self.source, record=self.record)
 
-    @contextmanager
-    def located(self) -> Iterator[None]:
-        """Turn a `RecordProblem` raised inside into a `FeedError` naming this place."""
-        try:
-            yield
-        except RecordProblem as problem:
-            raise self.error(str(problem)) from None
-
 
 def fail(problem: str) -> NoReturn:
     raise RecordProblem(problem)
 
 
+_TYPE_NAMES = {
+    type(None): "null",
+    bool: "a boolean",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+}
+
+
 def type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def at(where: str, key: str) -> str:
+    """The path of `key` inside `where` for messages; the record itself is where == ""."""
+    return f"{where}.{key}" if where else key
 
 
 def as_object(value: object, where: str) -> JsonObject:
     if not isinstance(value, dict):
-        fail(f"{where} must be an object, not {type_name(value)}")
+        fail(f"{where or 'the record'} must be an object, not {type_name(value)}")
     return value
 
 
@@ -97,10 +98,10 @@ def objects(container: JsonObject, key: str, where: str) -> list[JsonObject]:
     if value is None:
         return []
     if not isinstance(value, list):
-        fail(f"{where}.{key} must be a list, not {type_name(value)}")
+        fail(f"{at(where, key)} must be a list, not {type_name(value)}")
     for index, item in enumerate(value):
         if not isinstance(item, dict):
-            fail(f"{where}.{key}[{index}] must be an object, not {type_name(item)}")
+            fail(f"{at(where, key)}[{index}] must be an object, not {type_name(item)}")
     return value
 
 
@@ -110,10 +111,10 @@ def strings(container: JsonObject, key: str, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        fail(f"{where}.{key} must be a list of strings, not {type_name(value)}")
+        fail(f"{at(where, key)} must be a list of strings, not {type_name(value)}")
     for index, item in enumerate(value):
         if not isinstance(item, str):
-            fail(f"{where}.{key}[{index}] must be a string, not {type_name(item)}")
+            fail(f"{at(where, key)}[{index}] must be a string, not {type_name(item)}")
     return tuple(value)
 
 
@@ -122,17 +123,17 @@ def text(container: JsonObject, key: str, where: str) -> str | None:
     value = container.get(key)
     if value is None or isinstance(value, str):
         return value
-    fail(f"{where}.{key} must be a string, not {type_name(value)}")
+    fail(f"{at(where, key)} must be a string, not {type_name(value)}")
 
 
 def required_text(container: JsonObject, key: str, where: str) -> str:
     value = container.get(key)
     if value is None:
-        fail(f"{where} has no {key!r}")
+        fail(f"{where or 'the record'} has no {key!r}")
     if not isinstance(value, str):
-        fail(f"{where}.{key} must be a string, not {type_name(value)}")
+        fail(f"{at(where, key)} must be a string, not {type_name(value)}")
     if not value.strip():
-        fail(f"{where}.{key} is empty")
+        fail(f"{at(where, key)} is empty")
     return value
 
 
@@ -141,7 +142,7 @@ def flag(container: JsonObject, key: str, where: str, default: bool) -> bool:
     if value is None:
         return default
     if not isinstance(value, bool):
-        fail(f"{where}.{key} must be true or false, not {type_name(value)}")
+        fail(f"{at(where, key)} must be true or false, not {type_name(value)}")
     return value
 
 
@@ -151,13 +152,13 @@ def number(container: JsonObject, key: str, where: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        fail(f"{where}.{key} must be a number, not {type_name(value)}")
+        fail(f"{at(where, key)} must be a number, not {type_name(value)}")
     try:
         result = float(value)
     except OverflowError:
-        fail(f"{where}.{key} is out of range")
-    if result != result or result in (float("inf"), float("-inf")):
-        fail(f"{where}.{key} is not a finite number")
+        fail(f"{at(where, key)} is out of range")
+    if not math.isfinite(result):
+        fail(f"{at(where, key)} is not a finite number")
     return result
 
 
@@ -190,7 +191,7 @@ def optional_timestamp(container: JsonObject, key: str, where: str) -> dt.dateti
     value = text(container, key, where)
     if value is None or not value.strip():
         return None
-    return timestamp(value, f"{where}.{key}")
+    return timestamp(value, at(where, key))
 
 
 def date(value: str, where: str) -> dt.date:
@@ -217,11 +218,11 @@ def unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def load_json(data: bytes, source: str) -> object:
+def load_json(data: bytes, source: str, record: str | None = None) -> object:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise FeedError(f"malformed JSON: {exc}", source=source) from None
+        raise FeedError(f"malformed JSON: {exc}", source=source, record=record) from None
 
 
 def read_json_file(path: Path) -> object:

@@ -428,30 +428,42 @@ def source_records(
     return [(r.source, codec.decode(VulnerabilityRecord, r.record)) for r in rows]
 
 
-def records_for_keys(
-    session: Session, keys: set[str]
-) -> list[tuple[int, str, str, dict[str, Any]]]:
-    """(source row id, canonical vulnerability id, source, record JSON) indexed under `keys`."""
-    out: list[tuple[int, str, str, dict[str, Any]]] = []
+def candidate_rows(
+    session: Session, keys: set[str], *, only: set[str] | None = None
+) -> list[tuple[int, str, str, str]]:
+    """(source row id, canonical vulnerability id, source, content hash) of the records indexed
+    under `keys`, optionally only those of the vulnerabilities in `only`."""
+    out: list[tuple[int, str, str, str]] = []
     key_list = sorted(keys)
     seen: set[int] = set()
     for i in range(0, len(key_list), BATCH):
-        chunk = key_list[i : i + BATCH]
         query = (
             select(
                 SourceRecord.id,
                 SourceRecord.vulnerability_id,
                 SourceRecord.source,
-                SourceRecord.record,
+                SourceRecord.content_hash,
             )
             .join(AffectsKey, AffectsKey.source_record_id == SourceRecord.id)
-            .where(AffectsKey.key.in_(chunk))
+            .where(AffectsKey.key.in_(key_list[i : i + BATCH]))
         )
-        for row_id, vulnerability_id, source, record in session.execute(query):
-            if row_id not in seen:
-                seen.add(row_id)
-                out.append((row_id, vulnerability_id, source, record))
+        for row_id, vulnerability_id, source, digest in session.execute(query):
+            if row_id in seen or (only is not None and vulnerability_id not in only):
+                continue
+            seen.add(row_id)
+            out.append((row_id, vulnerability_id, source, digest))
     return out
+
+
+def record_payloads(session: Session, row_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored JSON of these source records (read only for records not already decoded)."""
+    payloads: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(row_ids), BATCH):
+        query = select(SourceRecord.id, SourceRecord.record).where(
+            SourceRecord.id.in_(row_ids[i : i + BATCH])
+        )
+        payloads.update({row_id: record for row_id, record in session.execute(query)})
+    return payloads
 
 
 def keys_of(session: Session, vulnerability_ids: set[str]) -> set[str]:

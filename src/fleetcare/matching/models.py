@@ -40,3 +40,19 @@ class Finding(Base):
     #: KEV hit on a released product: a candidate actively exploited vulnerability (Art. 14).
     exploited_candidate: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     cvss_score: Mapped[float | None] = mapped_column(Float)
+
+
+class ComponentKey(Base):
+    """A matching key of a component ('purl:<ecosystem>/<name>', 'cpe:<vendor>:<product>').
+
+    Written when a release's SBOM is matched; a feed update finds the components it may affect
+    through these keys without reading any SBOM again.
+    """
+
+    __tablename__ = "component_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), index=True)
+    component_id: Mapped[int] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )

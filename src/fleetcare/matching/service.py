@@ -7,15 +7,21 @@ findings_for_vulnerability(session, "CVE-2024-3094")
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from fleetcare.core import events
+from fleetcare.core.db import utcnow
+from fleetcare.intel import store
 from fleetcare.intel.models import Vulnerability
-from fleetcare.matching.models import Finding
+from fleetcare.matching import engine
+from fleetcare.matching.models import ComponentKey, Finding
 from fleetcare.portfolio.models import Product, Release
+from fleetcare.sbom import service as sbom_service
 from fleetcare.sbom.models import Component
+from fleetcare.sbom.service import ComponentRow
 
 
 @dataclass(frozen=True)
@@ -85,3 +91,233 @@ def findings_for_vulnerability(session: Session, vulnerability_id: str) -> list[
 def finding_view(session: Session, finding_id: int) -> FindingView | None:
     views = _views(session, Finding.id == finding_id)
     return views[0] if views else None
+
+
+# --- matching runs -------------------------------------------------------------------------------
+
+
+@dataclass
+class MatchRun:
+    components: int = 0
+    candidates: int = 0
+    matched: int = 0
+    new: list[int] = field(default_factory=list)
+    withdrawn: list[int] = field(default_factory=list)
+    exploited_candidates: list[int] = field(default_factory=list)
+
+
+def _refs(rows: list[ComponentRow]) -> list[engine.ComponentRef]:
+    return [
+        engine.ComponentRef(r.id, r.release_id, r.name, r.version, r.purl or None, r.cpe or None)
+        for r in rows
+    ]
+
+
+def _index_components(session: Session, rows: list[ComponentRow]) -> None:
+    """(Re)write the matching keys of these components."""
+    ids = [r.id for r in rows]
+    for i in range(0, len(ids), 500):
+        session.execute(delete(ComponentKey).where(ComponentKey.component_id.in_(ids[i : i + 500])))
+    session.add_all(
+        ComponentKey(key=key, component_id=r.id)
+        for r in rows
+        for key in sorted(engine.component_keys(r.purl or None, r.cpe or None))
+    )
+    session.flush()
+
+
+def _candidates(session: Session, keys: set[str], only: set[str] | None) -> list[engine.Candidate]:
+    rows = store.candidate_rows(session, keys, only=only)
+    missing = [row_id for row_id, _v, _s, digest in rows if engine.cached_record(digest) is None]
+    payloads = store.record_payloads(session, missing) if missing else {}
+    candidates = []
+    for row_id, vulnerability_id, source, digest in rows:
+        record = engine.cached_record(digest) or engine.decode_record(digest, payloads[row_id])
+        candidates.append(engine.make_candidate(vulnerability_id, source, record))
+    return candidates
+
+
+def _release_cpes(session: Session, release_ids: set[int]) -> dict[int, frozenset[str]]:
+    platform: dict[int, set[str]] = {}
+    for row in sbom_service.component_rows(session, release_ids=release_ids):
+        if row.cpe:
+            platform.setdefault(row.release_id, set()).add(row.cpe)
+    return {k: frozenset(v) for k, v in platform.items()}
+
+
+def _run(session: Session, rows: list[ComponentRow], only: set[str] | None) -> MatchRun:
+    run = MatchRun(components=len(rows))
+    keys: set[str] = set()
+    for r in rows:
+        keys |= engine.component_keys(r.purl or None, r.cpe or None)
+    candidates = _candidates(session, keys, only)
+    run.candidates = len(candidates)
+    matches = engine.evaluate(
+        _refs(rows), candidates, _release_cpes(session, {r.release_id for r in rows})
+    )
+    run.matched = len(matches)
+    _persist(session, rows, matches, only, run)
+    return run
+
+
+def _persist(
+    session: Session,
+    rows: list[ComponentRow],
+    matches: list[engine.Match],
+    only: set[str] | None,
+    run: MatchRun,
+) -> None:
+    now = utcnow()
+    component_ids = [r.id for r in rows]
+    existing: dict[tuple[int, str], Finding] = {}
+    for i in range(0, len(component_ids), 500):
+        query = select(Finding).where(Finding.component_id.in_(component_ids[i : i + 500]))
+        if only is not None:
+            query = query.where(Finding.vulnerability_id.in_(only))
+        for finding in session.execute(query).scalars():
+            existing[(finding.component_id, finding.vulnerability_id)] = finding
+    vuln_ids = {m.vulnerability_id for m in matches}
+    vulns = (
+        {
+            v.id: v
+            for v in session.execute(
+                select(Vulnerability).where(Vulnerability.id.in_(vuln_ids))
+            ).scalars()
+        }
+        if vuln_ids
+        else {}
+    )
+    released = set(
+        session.execute(
+            select(Release.id).where(
+                Release.id.in_({r.release_id for r in rows}), Release.status == "released"
+            )
+        ).scalars()
+    )
+    seen: set[tuple[int, str]] = set()
+    for match in matches:
+        key = (match.component_id, match.vulnerability_id)
+        seen.add(key)
+        vuln = vulns[match.vulnerability_id]
+        exploited = (vuln.kev or vuln.exploited) and match.release_id in released
+        found = existing.get(key)
+        if found is None:
+            finding = Finding(
+                release_id=match.release_id,
+                component_id=match.component_id,
+                vulnerability_id=match.vulnerability_id,
+                first_seen=now,
+                matched_by=match.matched_by,
+                match_reason=match.reason,
+                source=match.source,
+            )
+            session.add(finding)
+            session.flush()
+            run.new.append(finding.id)
+            events.emit(
+                session,
+                "finding.new",
+                subject=f"finding:{finding.id}",
+                payload={
+                    "finding_id": finding.id,
+                    "vulnerability_id": match.vulnerability_id,
+                    "release_id": match.release_id,
+                    "component_id": match.component_id,
+                },
+            )
+        else:
+            finding = found
+        if found is not None and finding.withdrawn_at is not None:
+            finding.withdrawn_at = None
+            events.emit(
+                session,
+                "finding.reopened",
+                subject=f"finding:{finding.id}",
+                payload={"finding_id": finding.id},
+            )
+        finding.last_seen = now
+        finding.matched_by = match.matched_by
+        finding.match_reason = match.reason
+        finding.source = match.source
+        finding.fixed_version = match.fixed_version
+        finding.cvss_score = vuln.cvss_score
+        if exploited and not finding.exploited_candidate:
+            run.exploited_candidates.append(finding.id)
+            events.emit(
+                session,
+                "finding.exploited_candidate",
+                subject=f"finding:{finding.id}",
+                payload={"finding_id": finding.id, "vulnerability_id": vuln.id},
+            )
+        finding.exploited_candidate = exploited
+    for key, finding in existing.items():
+        if key not in seen and finding.withdrawn_at is None:
+            finding.withdrawn_at = now
+            finding.exploited_candidate = False
+            run.withdrawn.append(finding.id)
+            events.emit(
+                session,
+                "finding.withdrawn",
+                subject=f"finding:{finding.id}",
+                payload={"finding_id": finding.id},
+            )
+    session.flush()
+
+
+def match_release(session: Session, release_id: int) -> MatchRun:
+    """Index and match every component of a release against the whole store."""
+    rows = sbom_service.component_rows(session, release_ids=[release_id])
+    _index_components(session, rows)
+    return _run(session, rows, only=None)
+
+
+def match_all(session: Session) -> MatchRun:
+    total = MatchRun()
+    for release_id in sbom_service.releases_with_components(session):
+        run = match_release(session, release_id)
+        total.components += run.components
+        total.candidates += run.candidates
+        total.matched += run.matched
+        total.new += run.new
+        total.withdrawn += run.withdrawn
+        total.exploited_candidates += run.exploited_candidates
+    return total
+
+
+def rematch(session: Session, vulnerability_ids: set[str]) -> MatchRun:
+    """Re-evaluate only what a feed change could affect: components indexed under the changed
+    records' keys, and components that already have findings for those vulnerabilities."""
+    if not vulnerability_ids:
+        return MatchRun()
+    keys = store.keys_of(session, vulnerability_ids)
+    component_ids: set[int] = set()
+    key_list = sorted(keys)
+    for i in range(0, len(key_list), 500):
+        component_ids |= set(
+            session.execute(
+                select(ComponentKey.component_id).where(ComponentKey.key.in_(key_list[i : i + 500]))
+            ).scalars()
+        )
+    ids = sorted(vulnerability_ids)
+    for i in range(0, len(ids), 500):
+        component_ids |= set(
+            session.execute(
+                select(Finding.component_id).where(Finding.vulnerability_id.in_(ids[i : i + 500]))
+            ).scalars()
+        )
+    rows = sbom_service.component_rows(session, component_ids=component_ids)
+    return _run(session, rows, only=vulnerability_ids)
+
+
+def _after_sbom_import(session: Session, release_id: int) -> None:
+    match_release(session, release_id)
+
+
+def connect() -> None:
+    """Wire matching into the other capabilities (called once at start-up)."""
+    sbom_service.on_imported(_after_sbom_import)
+    store.register_vulnerability_reference(Finding, "vulnerability_id")
+
+
+def rematch_hook(session: Session, changed: set[str]) -> None:
+    rematch(session, changed)

@@ -70,19 +70,3 @@ class Component(Base):
     depends_on: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     sbom: Mapped[SbomDocument] = relationship(back_populates="components")
-
-
-class ComponentKey(Base):
-    """A matching key of a component ('purl:<ecosystem>/<name>', 'cpe:<vendor>:<product>').
-
-    Computed by `fleetcare.matching` at import; a feed update finds the components it may affect
-    through these keys without reading any SBOM again.
-    """
-
-    __tablename__ = "component_keys"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(600), index=True)
-    component_id: Mapped[int] = mapped_column(
-        ForeignKey("components.id", ondelete="CASCADE"), index=True
-    )

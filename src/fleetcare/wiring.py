@@ -1,0 +1,18 @@
+"""Connects capabilities that must not import each other directly (it would make a cycle).
+
+`sbom` and `intel` offer hooks; `matching` fills them: a new SBOM is matched at once, a feed
+update re-matches what changed, and the store indexes records by matching's keys. `create_app`,
+the CLI and the job consumer call `connect()` once at start.
+"""
+
+from __future__ import annotations
+
+
+def connect() -> None:
+    from fleetcare.intel import service as intel_service
+    from fleetcare.matching import engine
+    from fleetcare.matching import service as matching_service
+
+    matching_service.connect()
+    intel_service.use_keys(engine.record_keys)
+    intel_service.on_changed(matching_service.rematch_hook)

@@ -47,7 +47,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def decode(cls: type[T], data: dict[str, Any]) -> T:
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]
     kwargs = {}
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         if field.name in data:
@@ -55,7 +55,7 @@ def decode(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**kwargs)
 
 
-def _decode_value(hint: Any, value: Any) -> Any:
+def _decode_value(hint: Any, value: Any) -> Any:  # noqa: PLR0911 - one return per type
     if value is None:
         return None
     origin = get_origin(hint)

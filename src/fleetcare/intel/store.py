@@ -462,7 +462,7 @@ def record_payloads(session: Session, row_ids: list[int]) -> dict[int, dict[str,
         query = select(SourceRecord.id, SourceRecord.record).where(
             SourceRecord.id.in_(row_ids[i : i + BATCH])
         )
-        payloads.update({row_id: record for row_id, record in session.execute(query)})
+        payloads.update(dict(session.execute(query).all()))
     return payloads
 
 

@@ -102,14 +102,18 @@ class _Range:
 _Event = tuple[SortKey | None, str, str]
 
 
-def _compile_range(affected_range: AffectedRange, ecosystem_scheme: VersionScheme | None,
-                   ecosystem: str) -> _Range:
+def _compile_range(
+    affected_range: AffectedRange, ecosystem_scheme: VersionScheme | None, ecosystem: str
+) -> _Range:
     if affected_range.type == "GIT":
         return _Range("GIT", None, problem="GIT ranges name commits, not versions")
-    scheme = VersionScheme.SEMVER if affected_range.type == "SEMVER" else ecosystem_scheme
+    scheme = ecosystem_scheme
+    if affected_range.type == "SEMVER" and ecosystem_scheme is not VersionScheme.GO:
+        scheme = VersionScheme.SEMVER  # Go's ordering is semver that also reads "go1.21", "v1.2"
     if scheme is None:
         return _Range(
-            affected_range.type, None,
+            affected_range.type,
+            None,
             problem=f"fleetcare has no version ordering for the {ecosystem!r} ecosystem",
         )
     events: list[_Event] = []
@@ -127,7 +131,8 @@ def _compile_range(affected_range: AffectedRange, ecosystem_scheme: VersionSchem
         parsed = parse_version(scheme, event.value)
         if parsed is None:
             return _Range(
-                affected_range.type, scheme,
+                affected_range.type,
+                scheme,
                 problem=f"its {event.kind} event {event.value!r} is not a {scheme} version",
             )
         if event.kind == "limit":
@@ -239,10 +244,6 @@ class AffectedRule:
         """Whether `version` of this package is affected, by the OSV evaluation rules."""
         if not version:
             return MatchResult(Verdict.UNDECIDED, f"{self.where}: the component has no version")
-        if version in self.listed:
-            return MatchResult(
-                Verdict.MATCH, f"{self.where} {version} is listed in the affected versions"
-            )
         undecided: list[str] = []
         outside: list[str] = []
         found = self._in_ranges(version, undecided, outside) or self._listed_match(version)
@@ -250,8 +251,9 @@ class AffectedRule:
             return found
         return self._not_matched(version, undecided, outside)
 
-    def _in_ranges(self, version: str, undecided: list[str], outside: list[str]
-                   ) -> MatchResult | None:
+    def _in_ranges(
+        self, version: str, undecided: list[str], outside: list[str]
+    ) -> MatchResult | None:
         for compiled in self.ranges:
             if compiled.problem is not None or compiled.scheme is None:
                 if compiled.type != "GIT":
@@ -273,14 +275,12 @@ class AffectedRule:
                 fixed = interval.upper_text
             return MatchResult(
                 Verdict.MATCH,
-                f"{self.where} {version} in {interval.describe()}{limit} "
-                f"({compiled.type} range)",
+                f"{self.where} {version} in {interval.describe()}{limit} ({compiled.type} range)",
                 fixed_version=fixed,
             )
         return None
 
-    def _not_matched(self, version: str, undecided: list[str], outside: list[str]
-                     ) -> MatchResult:
+    def _not_matched(self, version: str, undecided: list[str], outside: list[str]) -> MatchResult:
         where = f"{self.where} {version}"
         git_only = all(r.type == "GIT" for r in self.ranges)
         if undecided:
@@ -289,8 +289,10 @@ class AffectedRule:
             if not self.ranges:
                 why = "the entry lists neither ranges nor versions"
             else:
-                why = ("only GIT ranges (commits), which cannot be evaluated from a version "
-                       "string, and no affected versions list")
+                why = (
+                    "only GIT ranges (commits), which cannot be evaluated from a version "
+                    "string, and no affected versions list"
+                )
             if not self.ranges or git_only:
                 return MatchResult(Verdict.UNDECIDED, f"{where}: {why}")
         parts = []
@@ -303,7 +305,12 @@ class AffectedRule:
         return MatchResult(Verdict.NO_MATCH, f"{where} " + ", ".join(parts))
 
     def _listed_match(self, version: str) -> MatchResult | None:
+        # After the ranges: a range match gives the better reason (the interval, the fix).
         where = self.where
+        if version in self.listed:
+            return MatchResult(
+                Verdict.MATCH, f"{where} {version} is listed in the affected versions"
+            )
         if self.listed_keys and self.scheme is not None:
             parsed = parse_version(self.scheme, version)
             if parsed is not None and parsed.key in self.listed_keys:

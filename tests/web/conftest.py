@@ -8,8 +8,8 @@ costs an argon2 hash.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -28,11 +28,59 @@ from tests.conftest import TEST_PASSWORD
 SETUP = system_principal("tests", via="cli")
 
 
+class _FormReader(HTMLParser):
+    """Collects what a browser would submit for each form of a page, keyed by its action."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: dict[str, dict[str, str]] = {}
+        self._form: dict[str, str] | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._form = self.forms.setdefault(a.get("action", ""), {})
+        elif self._form is None or "name" not in a:
+            if tag == "option" and self._form is not None and self._select and "selected" in a:
+                self._form[self._select] = a.get("value", "")
+        elif tag == "input":
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self._form[a["name"]] = a.get("value", "")
+        elif tag == "select":
+            self._select = a["name"]
+            self._form.setdefault(a["name"], "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self._form[a["name"]] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._form is not None and self._textarea:
+            self._form[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def forms_of(html: str) -> dict[str, dict[str, str]]:
+    """Every form of a page as {action: {field: value the browser would send}}."""
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.forms
+
+
 def hidden(html: str, name: str) -> str:
-    """The value of the hidden input `name` in a page (the first one)."""
-    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
-    assert match, f"no hidden input {name!r} in the page"
-    return match.group(1)
+    """The value of the input `name` in the first form of the page that has one."""
+    for fields in forms_of(html).values():
+        if name in fields:
+            return fields[name]
+    raise AssertionError(f"no input {name!r} in the page")
 
 
 def email_for(role: Role | str) -> str:

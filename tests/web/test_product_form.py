@@ -21,6 +21,8 @@ def test_a_support_period_under_five_years_needs_a_justification(client, databas
     assert "less than 5 years after placing on the market" in response.text
     assert "CRA Art. 13(8)" in response.text
     assert "earliest allowed: 2030-01-01" in response.text
+    # The rule names the form's field, not the API's.
+    assert "set “Expected use time (months)”" in response.text
     # The form comes back filled in, so that the user can fix it rather than start again.
     assert 'value="Tag T1"' in response.text
     assert 'value="2028-01-31"' in response.text
@@ -38,7 +40,7 @@ def test_a_short_expected_use_time_still_needs_every_factor_justified(client, da
     assert response.status_code == 422
     assert "must be justified against every factor" in response.text
     assert "Single-season event badge" in response.text
-    assert "nature_and_purpose" in response.text
+    assert "the nature of the product and its intended purpose”" in response.text
     assert product_count(database) == 0
 
 
@@ -68,7 +70,7 @@ def test_a_date_that_is_not_a_date_is_refused_with_the_field_name(client, databa
     )
 
     assert response.status_code == 422
-    assert "support_end" in response.text
+    assert "Support end: Input should be a valid date" in response.text
     assert product_count(database) == 0
 
 

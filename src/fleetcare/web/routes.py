@@ -8,6 +8,7 @@ rate-limited like the public API.
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -44,14 +45,40 @@ from fleetcare.web.auth import (
     new_login_csrf,
     page,
 )
-from fleetcare.web.timeline import support_timeline
+from fleetcare.web.timeline import support_left, support_timeline
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["month_year"] = rules.month_year
+templates.env.globals["slugify"] = service.slugify
 templates.env.globals["factors"] = JUSTIFICATION_FACTORS
 templates.env.globals["categories"] = [c.value for c in CraCategory]
 templates.env.globals["kinds"] = [k.value for k in ReleaseKind]
+#: How pages name the CRA categories (Annex III lists "important" products in two classes).
+templates.env.globals["category_labels"] = {
+    CraCategory.DEFAULT.value: "Default",
+    CraCategory.IMPORTANT_CLASS_I.value: "Important, class I",
+    CraCategory.IMPORTANT_CLASS_II.value: "Important, class II",
+    CraCategory.CRITICAL.value: "Critical",
+}
+#: The same words for a support status on every page, public or not.
+templates.env.globals["status_labels"] = {
+    "supported": "supported",
+    "ending_soon": "ends within 12 months",
+    "ended": "support ended",
+}
+
+#: Pages load nothing from elsewhere and run no script; the timeline is SVG with attributes,
+#: so even inline styles can be refused. Framing is refused against clickjacking.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 router = APIRouter(include_in_schema=False)
 HOME = "/portfolio"
@@ -63,7 +90,13 @@ ReleaseManager = Annotated[Principal, Depends(page(Role.RELEASE, Role.PRODUCT))]
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("user", getattr(request.state, "principal", None))
     context.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    context.setdefault("status_code", status_code)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.update(PAGE_HEADERS)
+    if context["user"] is not None or name == "login.html":
+        # Pages with a user's data or a form token must not stay in shared or back-button caches.
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -87,8 +120,39 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+#: Form fields as their labels name them, so that messages speak the language of the form.
+FIELD_LABELS: dict[str, str] = {
+    "name": "Name",
+    "model_id": "Model / type identifier",
+    "description": "Description",
+    "intended_purpose": "Intended purpose",
+    "cra_category": "CRA category",
+    "placed_on_market": "Placed on the market",
+    "support_end": "Support end",
+    "end_of_sale": "End of sale",
+    "successor": "Successor product",
+    "expected_use_months": "Expected use time (months)",
+    "version": "Version",
+    "release_date": "Date",
+    "kind": "Kind",
+    "notes": "Notes",
+    **{key: f"Justification: {label}" for key, label in JUSTIFICATION_FACTORS.items()},
+}
+_WORDS = {**FIELD_LABELS, **JUSTIFICATION_FACTORS}
+_IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def _in_words(message: str) -> str:
+    """`message` with field identifiers (`expected_use_months`) replaced by their labels."""
+    return _IDENTIFIER.sub(lambda m: f"“{_WORDS[m[0]]}”" if m[0] in _WORDS else m[0], message)
+
+
 def _form_errors(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()]
+    errors = []
+    for error in exc.errors():
+        field = str(error["loc"][-1]) if error["loc"] else ""
+        errors.append(f"{FIELD_LABELS.get(field, field or 'form')}: {error['msg']}")
+    return errors
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -229,6 +293,12 @@ def _render_product_form(
 ) -> Response:
     products, _ = service.list_products(session, limit=1000)
     successors = [p.name for p in products if editing is None or p.id != editing.id]
+    # The six justification boxes stay folded away unless they matter for this product.
+    justification_open = bool(
+        errors
+        or form.get("expected_use_months")
+        or any(form.get(f"justification_{k}") for k in JUSTIFICATION_FACTORS)
+    )
     return render(
         request,
         "product_form.html",
@@ -237,6 +307,7 @@ def _render_product_form(
         errors=errors or [],
         successors=successors,
         editing=editing,
+        justification_open=justification_open,
     )
 
 
@@ -245,7 +316,7 @@ def _save_errors(session: Session, exc: ValidationError | FleetcareError) -> tup
     session.rollback()
     if isinstance(exc, FleetcareError):
         problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
-        return problems or [exc.message], exc.status_code
+        return [_in_words(p) for p in problems or [exc.message]], exc.status_code
     return _form_errors(exc), 422
 
 
@@ -314,6 +385,7 @@ def _render_product(
         status_code=status_code,
         product=detail,
         timeline=support_timeline(detail, today),
+        support_left=support_left(today, detail.support_end),
         errors=errors or [],
         release_form=release_form or {},
         today=today,
@@ -383,6 +455,7 @@ def support_page(request: Request, session: DbSession) -> Response:
         "support.html",
         products=items,
         user=None,
+        today=today,
         manufacturer=request.app.state.settings.manufacturer_name,
     )
 
@@ -412,4 +485,7 @@ def install_web(app: FastAPI) -> None:
             result = json_handler(request, exc)
             response: Response = await result if inspect.isawaitable(result) else result
             return response
-        return render(request, "error.html", status_code=exc.status_code, message=exc.message)
+        response = render(request, "error.html", status_code=exc.status_code, message=exc.message)
+        if isinstance(exc.detail, dict) and "retry_after" in exc.detail:
+            response.headers["Retry-After"] = str(exc.detail["retry_after"])
+        return response

@@ -16,9 +16,9 @@ Rules, in the words of the tests:
 
 - part, vendor and product must be equal (case-insensitive, after unescaping `\\.` and `%2e`);
 - bounds (`versionStart/End Including/Excluding`) are checked with the generic upstream ordering
-  of `versions`; a criterion with a concrete version matches only that version (and its
-  `update` when the criterion gives one, also written together as `9.3p1` or `6.8-rc1`); a
-  criterion version `*` without bounds means every version;
+  of `versions`; a criterion with a concrete version matches only that version, and only the
+  `update` it gives (`9.3:p1` is met by `9.3:p1` or by version `9.3p1`, `6.8:rc1` by `6.8-rc1`,
+  not by `6.8`); a criterion version `*` without bounds means every version;
 - a component CPE whose version is `*`, `-` or empty never matches a vulnerable criterion: the
   result is UNDECIDED, as it is for a criterion version `-` (NVD knows no version) and for
   versions the ordering cannot read;
@@ -63,8 +63,17 @@ ANY = "*"
 NA = "-"
 _NO_VERSION = frozenset({ANY, NA, ""})
 _ATTRIBUTES = (
-    "part", "vendor", "product", "version", "update", "edition", "language",
-    "sw_edition", "target_sw", "target_hw", "other",
+    "part",
+    "vendor",
+    "product",
+    "version",
+    "update",
+    "edition",
+    "language",
+    "sw_edition",
+    "target_sw",
+    "target_hw",
+    "other",
 )
 #: Attributes compared only when both sides give a value (version and update have own rules).
 _QUALIFYING = ("edition", "language", "sw_edition", "target_sw", "target_hw", "other")
@@ -147,12 +156,21 @@ def _parse_cpe_cached(text: str) -> Cpe:
         raise InvalidCpe(f"{text!r} names no vendor or product")
     version = values[3]
     parsed = None if version in _NO_VERSION else parse_version(VersionScheme.GENERIC, version)
-    part, vendor, product, _, update, edition, language, sw_ed, target_sw, target_hw, other = (
-        values
-    )
+    part, vendor, product, _, update, edition, language, sw_ed, target_sw, target_hw, other = values
     return Cpe(
-        part, vendor, product, version, update, edition, language, sw_ed, target_sw, target_hw,
-        other, text=text, parsed_version=parsed,
+        part,
+        vendor,
+        product,
+        version,
+        update,
+        edition,
+        language,
+        sw_ed,
+        target_sw,
+        target_hw,
+        other,
+        text=text,
+        parsed_version=parsed,
     )
 
 
@@ -295,8 +313,12 @@ def _compile_criterion(match: CpeMatch) -> _Criterion:
     start = bounds[0] or bounds[1]
     end = bounds[2] or bounds[3]
     has_bounds = any(
-        (match.version_start_including, match.version_start_excluding,
-         match.version_end_including, match.version_end_excluding)
+        (
+            match.version_start_including,
+            match.version_start_excluding,
+            match.version_end_including,
+            match.version_end_excluding,
+        )
     )
     qualifiers = tuple(
         (name, getattr(cpe, name)) for name in _QUALIFYING if getattr(cpe, name) != ANY
@@ -343,16 +365,20 @@ def _in_bounds(criterion: _Criterion, cpe: Cpe) -> Verdict:
 
 
 def _same_version(wanted: Cpe, cpe: Cpe) -> Verdict:
+    # A criterion's update must be the component's: "6.8:rc1" is not the 6.8 release. An update
+    # "-" (none) accepts a component that gives none.
     update_given = wanted.update not in (ANY, NA)
     if _versions_equal(wanted.version, cpe):
-        if update_given and cpe.update not in (ANY, wanted.update):
+        if update_given and cpe.update != wanted.update:
             return Verdict.NO_MATCH
         if wanted.update == NA and cpe.update not in (ANY, NA):
             return Verdict.NO_MATCH
         return Verdict.MATCH
     # "9.3:p1" in NVD is often "9.3p1" in an SBOM, "6.8:rc1" is "6.8-rc1".
-    if update_given and cpe.update in (ANY, NA) and _versions_equal(
-        wanted.version + wanted.update, cpe
+    if (
+        update_given
+        and cpe.update in (ANY, NA)
+        and _versions_equal(wanted.version + wanted.update, cpe)
     ):
         return Verdict.MATCH
     if cpe.parsed_version is None:
@@ -364,8 +390,10 @@ def _versions_equal(wanted: str, cpe: Cpe) -> bool:
     if wanted == cpe.version:
         return True
     parsed = parse_version(VersionScheme.GENERIC, wanted)
-    return parsed is not None and cpe.parsed_version is not None and (
-        parsed.key == cpe.parsed_version.key
+    return (
+        parsed is not None
+        and cpe.parsed_version is not None
+        and (parsed.key == cpe.parsed_version.key)
     )
 
 
@@ -417,6 +445,7 @@ class _Outcome:
     own: _Criterion | None = None  # the component's vulnerable criterion that decided
     platform: tuple[_Criterion, ...] = ()  # platform criteria met by the release
     missing: tuple[_Criterion, ...] = ()  # criteria of nodes that did not hold
+    excluded: tuple[_Criterion, ...] = ()  # criteria of negated nodes the release meets
     outside: tuple[_Criterion, ...] = ()  # the component's criteria it does not meet
 
 
@@ -454,6 +483,7 @@ def _decide(configuration: _Configuration, component: Cpe, inventory: CpeInvento
     own: list[tuple[_Criterion, Verdict, Verdict]] = []  # (criterion, its verdict, node verdict)
     platform: list[_Criterion] = []
     missing: list[_Criterion] = []
+    excluded: list[_Criterion] = []
     key = component.key
     for node in configuration.nodes:
         verdicts = []
@@ -470,21 +500,27 @@ def _decide(configuration: _Configuration, component: Cpe, inventory: CpeInvento
         node_verdict = _combine(node.operator, verdicts, node.negate)
         node_verdicts.append(node_verdict)
         if node_verdict is not Verdict.MATCH:
-            missing.extend(c for c in node.criteria if c.cpe.key != key)
+            others = (c for c in node.criteria if c.cpe.key != key)
+            (excluded if node.negate else missing).extend(others)
         if not node.negate:
             own.extend((c, v, node_verdict) for c, v in node_own)
     verdict = _combine(configuration.operator, node_verdicts, configuration.negate)
     for criterion, own_verdict, node_verdict in own:
-        if own_verdict is Verdict.MATCH and node_verdict is Verdict.MATCH and (
-            verdict is Verdict.MATCH
+        if (
+            own_verdict is Verdict.MATCH
+            and node_verdict is Verdict.MATCH
+            and (verdict is Verdict.MATCH)
         ):
             return _Outcome(Verdict.MATCH, criterion, tuple(platform))
     for criterion, own_verdict, node_verdict in own:
         if Verdict.NO_MATCH not in (own_verdict, node_verdict, verdict):
             return _Outcome(Verdict.UNDECIDED, criterion, tuple(platform), tuple(missing))
-    met = next((c for c, v, _ in own if v is Verdict.MATCH), None)
+    # The component meets (or may meet) its criterion, but the rest of the configuration fails.
+    met = next((c for c, v, _ in own if v is not Verdict.NO_MATCH), None)
     outside = tuple(c for c, v, _ in own if v is Verdict.NO_MATCH)
-    return _Outcome(Verdict.NO_MATCH, met, tuple(platform), tuple(missing), outside)
+    return _Outcome(
+        Verdict.NO_MATCH, met, tuple(platform), tuple(missing), tuple(excluded), outside
+    )
 
 
 def _in_release(criterion: _Criterion, component: Cpe, inventory: CpeInventory) -> Verdict:
@@ -492,12 +528,13 @@ def _in_release(criterion: _Criterion, component: Cpe, inventory: CpeInventory) 
     candidates = list(inventory.get(criterion.cpe.key))
     if criterion.cpe.key == component.key:
         candidates.append(component)
+    if not candidates:
+        return Verdict.NO_MATCH
     verdicts = {_evaluate(criterion, cpe, platform=platform) for cpe in candidates}
     return _combine("OR", verdicts, negate=False)
 
 
-def _match_result(component: Cpe, own: _Criterion, platform: Sequence[_Criterion]
-                  ) -> MatchResult:
+def _match_result(component: Cpe, own: _Criterion, platform: Sequence[_Criterion]) -> MatchResult:
     reason = f"{_name(component)} matches {own.describe()}"
     if platform:
         reason += "; running on " + ", ".join(c.match.criteria for c in platform)
@@ -524,10 +561,16 @@ def _no_match_result(component: Cpe, outcomes: list[_Outcome]) -> MatchResult:
         return MatchResult(Verdict.UNDECIDED, reason, criteria=(own.match,))
     needs_platform = next((o for o in outcomes if o.own is not None), None)
     if needs_platform is not None and needs_platform.own is not None:
+        why = []
+        if needs_platform.missing:
+            why.append(f"also needs {_list(needs_platform.missing)}, which the release does "
+                       "not contain")
+        if needs_platform.excluded:
+            why.append(f"excludes releases with {_list(needs_platform.excluded)}")
         return MatchResult(
             Verdict.NO_MATCH,
-            f"{name} matches {needs_platform.own.describe()}, but the configuration also "
-            f"needs {_list(needs_platform.missing)}, which the release does not contain",
+            f"{name}: the configuration with {needs_platform.own.describe()} "
+            + " and ".join(why or ["does not hold"]),
         )
     outside = [c for o in outcomes for c in o.outside]
     return MatchResult(
@@ -550,8 +593,9 @@ def _name(component: Cpe) -> str:
     return f"{component.vendor}:{component.product} {component.version}"
 
 
-def _list(criteria: Sequence[_Criterion], limit: int = 3, *, describe: bool = False,
-          joiner: str = " or ") -> str:
+def _list(
+    criteria: Sequence[_Criterion], limit: int = 3, *, describe: bool = False, joiner: str = " or "
+) -> str:
     texts = list(dict.fromkeys(c.describe() if describe else c.match.criteria for c in criteria))
     shown = joiner.join(texts[:limit]) or "another product"
     if len(texts) > limit:

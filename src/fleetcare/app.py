@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from fleetcare import __version__
+from fleetcare import __version__, wiring
 from fleetcare.core import migrations
 from fleetcare.core.api import router as core_router
 from fleetcare.core.auth import Principal
@@ -27,8 +27,11 @@ from fleetcare.core.db import Database
 from fleetcare.core.http import API_PREFIX, READERS, install_error_handlers, public, require
 from fleetcare.core.observability import Metrics, RequestMiddleware
 from fleetcare.core.settings import Settings, get_settings
+from fleetcare.intel.api import router as intel_router
+from fleetcare.matching.api import router as matching_router
 from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
+from fleetcare.sbom.api import router as sbom_router
 
 log = logging.getLogger("fleetcare.app")
 
@@ -79,7 +82,15 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    for router in (core_router, portfolio_router, portfolio_public_router):
+    wiring.connect()
+    for router in (
+        core_router,
+        portfolio_router,
+        portfolio_public_router,
+        sbom_router,
+        matching_router,
+        intel_router,
+    ):
         app.include_router(router)
     _add_operational_routes(app, database)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -157,6 +158,31 @@ def _admin_password() -> str:
     return password
 
 
+DEMO_DATA = Path(__file__).parent / "demo_data"
+#: Demo SBOM file -> (product, release) it is attached to.
+DEMO_SBOMS = {
+    "gx-500-23.05.5-gx3.cdx.json": ("Gateway GX-500", "23.05.5-gx3"),
+    "gx-500-24.10.2-gx5.cdx.json": ("Gateway GX-500", "24.10.2-gx5"),
+    "th-t2-2.4.9.cdx.json": ("Thermostat T2", "2.4.9"),
+    "th-t3-3.1.0.cdx.json": ("Thermostat T3", "3.1.0"),
+}
+
+
+def _load_vulnerability_demo(session: Session, actor: Principal) -> list[str]:
+    """The bundled feed sample and real-shaped SBOMs, so that findings show at once."""
+    from fleetcare.intel import service as intel
+    from fleetcare.sbom import service as sbom
+    from fleetcare.wiring import connect
+
+    connect()
+    results = intel.sync_directory(session, DEMO_DATA / "feeds")
+    for file_name, (product, version) in DEMO_SBOMS.items():
+        data = (DEMO_DATA / "sboms" / file_name).read_bytes()
+        sbom.import_sbom(session, product, version, data, file_name=file_name, actor=actor)
+    records = sum(r.records for r in results)
+    return [f"demo feeds loaded ({records} records) and {len(DEMO_SBOMS)} SBOMs attached"]
+
+
 def load_demo(session: Session, *, actor: Principal, if_empty: bool = False) -> list[str]:
     report: list[str] = []
     password = _admin_password()
@@ -182,6 +208,7 @@ def load_demo(session: Session, *, actor: Principal, if_empty: bool = False) -> 
                 )
         service.record_support_status_changes(session)
         report.append(f"demo portfolio loaded: {len(PRODUCTS)} products")
+        report.extend(_load_vulnerability_demo(session, actor))
     settings = get_settings()
     report.append(
         f"log in at {settings.base_url}/login as {DEMO_ADMIN} with password {password} "

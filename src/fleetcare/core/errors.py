@@ -53,3 +53,7 @@ class PermissionDenied(FleetcareError):
 
 class RateLimited(FleetcareError):
     status_code = 429
+
+
+class TooLarge(FleetcareError):
+    status_code = 413

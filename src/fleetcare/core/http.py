@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleetcare.core.auth import ALL_ROLES, Principal, Role, principal_for_token
-from fleetcare.core.errors import FleetcareError, NotAuthenticated, PermissionDenied, RateLimited
+from fleetcare.core.errors import (
+    FleetcareError,
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+    TooLarge,
+)
 from fleetcare.core.ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger("fleetcare.http")
@@ -97,6 +103,21 @@ def public(bucket: str, per_minute: int | None = None) -> Callable[..., None]:
 
     rate_limited.fleetcare_public = bucket  # type: ignore[attr-defined]
     return rate_limited
+
+
+async def read_limited(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `max_bytes` (never read whole)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge(f"the request body is larger than the limit of {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(f"the request body is larger than the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _error_response(status: int, error: str, detail: Any = None) -> JSONResponse:

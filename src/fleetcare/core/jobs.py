@@ -280,6 +280,9 @@ def set_task_database(database: Database | None) -> None:
 def start_consumer(workers: int = 2) -> Any:
     """Start consuming in background threads of this process; returns the consumer to stop."""
     import fleetcare.tasks  # noqa: F401 - registers every capability's tasks
+    from fleetcare.wiring import connect
+
+    connect()
 
     consumer = huey.instance.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.start()

@@ -39,7 +39,8 @@ from fleetcare.intel.models import (
 )
 from fleetcare.intel.records import EpssScore as EpssRecord
 from fleetcare.intel.records import KevEntry as KevRecord
-from fleetcare.intel.records import Severity, VulnerabilityRecord
+from fleetcare.intel.records import VulnerabilityRecord
+from fleetcare.intel.severity import best_severity, severity_label
 
 KeysFor = Callable[[VulnerabilityRecord], set[str]]
 BATCH = 500
@@ -220,39 +221,6 @@ def _move_references(session: Session, table: Any, column: str, other: str, into
 
 # --- the summary row -------------------------------------------------------------------------
 
-_KIND_RANK = {"CVSS_V3": 0, "CVSS_V4": 1, "CVSS_V2": 2}
-
-
-def severity_label(score: float | None) -> str:
-    if score is None:
-        return "unknown"
-    if score == 0:
-        return "none"
-    if score < 4:
-        return "low"
-    if score < 7:
-        return "medium"
-    if score < 9:
-        return "high"
-    return "critical"
-
-
-def _best_severity(by_source: list[tuple[str, VulnerabilityRecord]]) -> Severity | None:
-    candidates: list[tuple[tuple[int, int, int], Severity]] = []
-    source_rank = {"nvd": 0, "cve": 1, "osv": 2, "euvd": 3}
-    for source, record in by_source:
-        severities = list(record.severities)
-        for affected in record.affected:
-            severities.extend(affected.severities)
-        for sev in severities:
-            if sev.base_score is None or sev.kind not in _KIND_RANK:
-                continue
-            rank = (_KIND_RANK[sev.kind], 0 if sev.primary else 1, source_rank.get(source, 9))
-            candidates.append((rank, sev))
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: c[0])[1]
-
 
 def summarise(session: Session, vulnerability_id: str) -> Vulnerability:
     """Recompute a vulnerability's summary row from all its source records and KEV/EPSS."""
@@ -291,7 +259,7 @@ def summarise(session: Session, vulnerability_id: str) -> Vulnerability:
     vuln.modified = max(modified) if modified else None
     withdrawn = [r.withdrawn for _s, r in by_source]
     vuln.withdrawn = max(w for w in withdrawn if w) if withdrawn and all(withdrawn) else None
-    best = _best_severity(by_source)
+    best = best_severity(by_source)
     vuln.cvss_score = best.base_score if best else None
     vuln.cvss_vector = best.vector if best else None
     vuln.cvss_kind = best.kind if best else None
@@ -510,3 +478,7 @@ def counts(session: Session) -> dict[str, int]:
         "kev": session.execute(select(func.count()).select_from(KevEntry)).scalar_one(),
         "epss": session.execute(select(func.count()).select_from(EpssScore)).scalar_one(),
     }
+
+
+def all_ids(session: Session) -> list[str]:
+    return list(session.execute(select(Vulnerability.id).order_by(Vulnerability.id)).scalars())

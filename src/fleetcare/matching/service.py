@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from fleetcare.core import events
 from fleetcare.core.db import utcnow
+from fleetcare.core.errors import NotFound
 from fleetcare.intel import store
 from fleetcare.intel.models import Vulnerability
 from fleetcare.matching import engine
 from fleetcare.matching.models import ComponentKey, Finding
+from fleetcare.matching.schemas import (
+    SEVERITY_ORDER,
+    AffectedRelease,
+    FindingOut,
+    MatchRunOut,
+    SourceOut,
+    VulnerabilityOut,
+)
 from fleetcare.portfolio.models import Product, Release
 from fleetcare.sbom import service as sbom_service
 from fleetcare.sbom.models import Component
@@ -321,3 +331,179 @@ def connect() -> None:
 
 def rematch_hook(session: Session, changed: set[str]) -> None:
     rematch(session, changed)
+
+
+# --- queries for the API, pages and CLI ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    product_id: int | None = None
+    release_id: int | None = None
+    severity: str | None = None  # minimum severity
+    kev: bool | None = None
+    epss_min: float | None = None
+    fix_available: bool | None = None
+    include_withdrawn: bool = False
+    vulnerability_id: str | None = None
+
+
+def _filtered(query: Any, f: FindingFilter) -> Any:
+    """Apply the filter to a select of findings joined with vulnerabilities and releases."""
+    if f.product_id is not None:
+        query = query.where(Release.product_id == f.product_id)
+    if f.release_id is not None:
+        query = query.where(Finding.release_id == f.release_id)
+    if f.severity:
+        wanted = [s for s, rank in SEVERITY_ORDER.items() if rank >= SEVERITY_ORDER[f.severity]]
+        query = query.where(Vulnerability.severity.in_(wanted))
+    if f.kev is not None:
+        query = query.where(Vulnerability.kev.is_(f.kev))
+    if f.epss_min is not None:
+        query = query.where(Vulnerability.epss_score >= f.epss_min)
+    if f.fix_available is True:
+        query = query.where(Finding.fixed_version.is_not(None))
+    elif f.fix_available is False:
+        query = query.where(Finding.fixed_version.is_(None))
+    if not f.include_withdrawn:
+        query = query.where(Finding.withdrawn_at.is_(None))
+    if f.vulnerability_id:
+        query = query.where(Finding.vulnerability_id == f.vulnerability_id)
+    return query
+
+
+def list_findings(
+    session: Session, f: FindingFilter, *, limit: int = 100, offset: int = 0
+) -> tuple[list[FindingOut], int]:
+    """Findings, most severe and most likely exploited first."""
+    base = (
+        select(Finding, Vulnerability, Component, Release, Product)
+        .join(Vulnerability, Vulnerability.id == Finding.vulnerability_id)
+        .join(Component, Component.id == Finding.component_id)
+        .join(Release, Release.id == Finding.release_id)
+        .join(Product, Product.id == Release.product_id)
+    )
+    query = _filtered(base, f)
+    total = session.execute(
+        _filtered(
+            select(func.count(Finding.id))
+            .join(Vulnerability, Vulnerability.id == Finding.vulnerability_id)
+            .join(Release, Release.id == Finding.release_id),
+            f,
+        )
+    ).scalar_one()
+    rank = case(SEVERITY_ORDER, value=Vulnerability.severity, else_=0)
+    rows = session.execute(
+        query.order_by(
+            Vulnerability.kev.desc(),
+            rank.desc(),
+            Vulnerability.epss_score.desc(),
+            Finding.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [
+        FindingOut(
+            id=fi.id,
+            product=p.name,
+            product_slug=p.slug,
+            release=r.version,
+            release_id=r.id,
+            component=c.name,
+            component_version=c.version,
+            component_purl=c.purl,
+            component_cpe=c.cpe,
+            vulnerability_id=v.id,
+            aliases=v.aliases,
+            summary=v.summary,
+            severity=v.severity,
+            cvss_score=v.cvss_score,
+            cvss_vector=v.cvss_vector,
+            epss_score=v.epss_score,
+            epss_percentile=v.epss_percentile,
+            kev=v.kev,
+            exploited_candidate=fi.exploited_candidate,
+            matched_by=fi.matched_by,
+            match_reason=fi.match_reason,
+            source=fi.source,
+            fixed_version=fi.fixed_version,
+            first_seen=fi.first_seen,
+            last_seen=fi.last_seen,
+            withdrawn_at=fi.withdrawn_at,
+        )
+        for fi, v, c, r, p in rows
+    ]
+    return items, total
+
+
+def vulnerability_detail(session: Session, any_id: str) -> VulnerabilityOut:
+    vuln = store.resolve(session, any_id)
+    if vuln is None:
+        raise NotFound(f"no vulnerability {any_id!r} in the store")
+    sources = [
+        SourceOut(
+            source=source,
+            record_id=record.id,
+            modified=record.modified,
+            withdrawn=record.withdrawn,
+            summary=record.summary or record.details[:200],
+        )
+        for source, record in store.source_records(session, vuln.id)
+    ]
+    affected = [
+        AffectedRelease(
+            product=p.name,
+            product_slug=p.slug,
+            release=r.version,
+            release_status=r.status,
+            component=c.name,
+            component_version=c.version,
+            finding_id=fi.id,
+            fixed_version=fi.fixed_version,
+            withdrawn=fi.withdrawn_at is not None,
+        )
+        for fi, c, r, p in session.execute(
+            select(Finding, Component, Release, Product)
+            .join(Component, Component.id == Finding.component_id)
+            .join(Release, Release.id == Finding.release_id)
+            .join(Product, Product.id == Release.product_id)
+            .where(Finding.vulnerability_id == vuln.id)
+            .order_by(Product.name, Release.release_date)
+        )
+    ]
+    return VulnerabilityOut(
+        id=vuln.id,
+        aliases=vuln.aliases,
+        summary=vuln.summary,
+        details=vuln.details,
+        published=vuln.published,
+        modified=vuln.modified,
+        withdrawn=vuln.withdrawn,
+        severity=vuln.severity,
+        cvss_score=vuln.cvss_score,
+        cvss_vector=vuln.cvss_vector,
+        cvss_kind=vuln.cvss_kind,
+        cwes=vuln.cwes,
+        references=vuln.references,
+        kev=vuln.kev,
+        kev_added=vuln.kev_added,
+        kev_due=vuln.kev_due,
+        kev_ransomware=vuln.kev_ransomware,
+        exploited=vuln.exploited,
+        epss_score=vuln.epss_score,
+        epss_percentile=vuln.epss_percentile,
+        sources=sources,
+        affected=affected,
+    )
+
+
+def run_out(run: MatchRun) -> MatchRunOut:
+    return MatchRunOut(
+        components=run.components,
+        candidates=run.candidates,
+        matched=run.matched,
+        new=len(run.new),
+        withdrawn=len(run.withdrawn),
+        exploited_candidates=len(run.exploited_candidates),
+    )

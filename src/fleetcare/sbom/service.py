@@ -12,6 +12,7 @@ are stored, in the same transaction (matching uses this to match a new SBOM at o
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -212,3 +213,51 @@ def get_component(session: Session, component_id: int) -> Component:
     if component is None:
         raise NotFound(f"no component with id {component_id}")
     return component
+
+
+def export_release(session: Session, release_id: int) -> bytes:
+    """The release's components (all its SBOMs together) as one CycloneDX 1.6 JSON document."""
+    from fleetcare.core.settings import get_settings
+    from fleetcare.sbom.export import ProductRelease, sbom_for_release, to_cyclonedx_json
+
+    release = portfolio.get_release_by_id(session, release_id)
+    seen: set[str] = set()
+    components = []
+    for row in release_components(session, release_id):
+        ref = row.ref
+        while ref in seen:  # two SBOMs of one release may reuse a ref
+            ref += "'"
+        seen.add(ref)
+        components.append(
+            model.Component(
+                ref=ref,
+                name=row.name,
+                version=row.version or None,
+                group=row.group or None,
+                type=row.type or None,
+                supplier=model.Party(name=row.supplier) if row.supplier else None,
+                purl=row.purl or None,
+                cpe=row.cpe or None,
+                hashes=row.hashes,
+                licenses=tuple(row.licenses),
+                file_name=row.file_name or None,
+                scope=row.scope or None,
+                depends_on=tuple(d for d in row.depends_on),
+                dependencies_declared=bool(row.depends_on),
+                dependency_kind=model.DependencyKind(row.dependency_kind),
+            )
+        )
+    refs = {c.ref for c in components}
+    components = [
+        dataclasses.replace(c, depends_on=tuple(d for d in c.depends_on if d in refs))
+        for c in components
+    ]
+    sbom = sbom_for_release(
+        ProductRelease(
+            product=release.product.name,
+            version=release.version,
+            manufacturer=get_settings().manufacturer_name,
+        ),
+        components,
+    )
+    return to_cyclonedx_json(sbom)

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -26,6 +27,15 @@ from fleetcare.portfolio.schemas import ProductIn, ReleaseIn
 from tests.conftest import TEST_PASSWORD
 
 SETUP = system_principal("tests", via="cli")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with production costs takes a quarter of a second per login; page tests log in
+    all the time and are about pages, not hashing (tests/core covers the real parameters)."""
+    monkeypatch.setattr(
+        auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 class _FormReader(HTMLParser):

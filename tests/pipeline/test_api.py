@@ -38,7 +38,8 @@ def test_upload_matches_at_once_and_reports_quality(client, tokens, loaded):
     response = _upload(client, tokens.headers(Role.RELEASE), sbom_bytes("gx-500-23.05.5-gx3.cdx.json"))
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["format"] == "CycloneDX" and body["spec_version"] == "1.6"
+    assert body["format"] == "CycloneDX"
+    assert body["spec_version"] == "1.6"
     assert body["component_count"] == 6
     assert body["quality"]["guideline"].startswith("BSI TR-03183-2")
     assert body["quality_passed"] is True

@@ -68,7 +68,8 @@ def test_reasons_and_enrichment(portfolio_db):
         kev = items[0]
         assert kev.vulnerability_id == "CVE-2024-1086"
         assert kev.exploited_candidate is True
-        assert kev.severity == "high" and kev.cvss_score == 7.8
+        assert kev.severity == "high"
+        assert kev.cvss_score == 7.8
         assert kev.epss_score == pytest.approx(0.82731)
         assert "versions >= 3.15, < 5.15.149" in kev.match_reason
         assert kev.fixed_version == "5.15.149"
@@ -100,7 +101,8 @@ def test_aliases_merge_into_one_vulnerability(portfolio_db):
         intel.sync(session, "osv", FEEDS / "osv")
         # The GHSA names CVE-2022-37434 as an alias: the CVE id is canonical from the start.
         zlib = store.resolve(session, "GHSA-cfmr-vrgj-vqwv")
-        assert zlib is not None and zlib.id == "CVE-2022-37434"
+        assert zlib is not None
+        assert zlib.id == "CVE-2022-37434"
         intel.sync(session, "nvd", FEEDS / "nvd")
         assert session.execute(select(func.count()).select_from(Vulnerability)).scalar_one() == 7
         sources = session.execute(
@@ -108,7 +110,8 @@ def test_aliases_merge_into_one_vulnerability(portfolio_db):
         ).scalars().all()
         assert sorted(sources) == ["nvd", "osv"]
         pysec = store.resolve(session, "pysec-2023-212".upper())
-        assert pysec is not None and pysec.id == "CVE-2023-45803"
+        assert pysec is not None
+        assert pysec.id == "CVE-2023-45803"
         assert "GHSA-g4mx-q9vg-27p4" in pysec.aliases
 
 
@@ -161,7 +164,8 @@ def test_narrowed_range_withdraws_the_finding_and_keeps_it(portfolio_db, tmp_pat
         (tmp_path / "nvd" / "CVE-2022-48174.json").write_text(json.dumps(record))
         result = intel.sync(session, "nvd", tmp_path / "nvd")
         session.commit()
-        assert result.updated == 1 and result.changed == {"CVE-2022-48174"}
+        assert result.updated == 1
+        assert result.changed == {"CVE-2022-48174"}
         busybox = session.execute(
             select(Finding).where(Finding.vulnerability_id == "CVE-2022-48174")
         ).scalars().all()
@@ -197,7 +201,7 @@ def test_a_feed_that_breaks_half_way_leaves_the_store_as_it_was(portfolio_db, tm
     shutil.copytree(FEEDS / "osv", broken)
     (broken / "zz-broken.json").write_text('{"id": "OSV-BROKEN", "modified": ')
     with portfolio_db.session() as session:
-        with pytest.raises(FeedError, match="zz-broken.json"):
+        with pytest.raises(FeedError, match=r"zz-broken\.json"):
             intel.sync(session, "osv", broken)
         session.rollback()
         assert session.execute(select(func.count()).select_from(SourceRecord)).scalar_one() == 0
@@ -239,4 +243,5 @@ def test_kev_added_later_updates_existing_findings(portfolio_db):
         assert result.changed == {"CVE-2024-1086"}
         assert {c.kev for c in matching.exploited_candidates(session)} == {True}
         vuln = store.resolve(session, "CVE-2024-1086")
-        assert vuln.kev_added is not None and vuln.kev_due is not None
+        assert vuln.kev_added is not None
+        assert vuln.kev_due is not None

@@ -37,12 +37,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote
 
 from fleetcare.intel.records import CpeConfiguration, CpeMatch, CpeNode
+from fleetcare.matching._identity_cache import IdentityCache
 from fleetcare.matching.verdict import MatchResult, Verdict
 from fleetcare.matching.versions import SortKey, Version, VersionScheme, parse_version
 
@@ -114,10 +115,8 @@ class Cpe:
     text: str
     #: `version` in the generic upstream ordering; None for `*`, `-` or an unreadable version.
     parsed_version: Version | None
-
-    @property
-    def key(self) -> CpeKey:
-        return CpeKey(self.vendor, self.product)
+    #: (vendor, product): the candidate-selection key.
+    key: CpeKey
 
     @property
     def has_version(self) -> bool:
@@ -171,6 +170,7 @@ def _parse_cpe_cached(text: str) -> Cpe:
         other,
         text=text,
         parsed_version=parsed,
+        key=CpeKey(vendor, product),
     )
 
 
@@ -260,6 +260,7 @@ class _Bound:
 class _Criterion:
     match: CpeMatch
     cpe: Cpe
+    key: CpeKey
     start: _Bound | None
     end: _Bound | None
     has_bounds: bool
@@ -267,6 +268,8 @@ class _Criterion:
     problem: str | None
     #: (attribute, value) of edition, language, ... where the criterion gives a value.
     qualifiers: tuple[tuple[str, str], ...]
+    #: For reasons: "cpe:2.3:a:haxx:libcurl:*:... (versions >= 7.69.0, < 8.4.0)".
+    description: str = ""
 
     def bounds_text(self) -> str:
         if not self.has_bounds:
@@ -289,7 +292,7 @@ class _Criterion:
         return "versions " + ", ".join(parts)
 
     def describe(self) -> str:
-        return f"{self.match.criteria} ({self.bounds_text()})"
+        return self.description
 
 
 def _compile_criterion(match: CpeMatch) -> _Criterion:
@@ -323,7 +326,8 @@ def _compile_criterion(match: CpeMatch) -> _Criterion:
     qualifiers = tuple(
         (name, getattr(cpe, name)) for name in _QUALIFYING if getattr(cpe, name) != ANY
     )
-    return _Criterion(match, cpe, start, end, has_bounds, problem, qualifiers)
+    criterion = _Criterion(match, cpe, cpe.key, start, end, has_bounds, problem, qualifiers)
+    return replace(criterion, description=f"{match.criteria} ({criterion.bounds_text()})")
 
 
 def _evaluate(criterion: _Criterion, cpe: Cpe, *, platform: bool) -> Verdict:
@@ -412,6 +416,11 @@ class _Configuration:
     operator: str
     negate: bool
     nodes: tuple[_Node, ...]
+    #: One OR node, nothing negated: NVD's most common shape, where only the component's own
+    #: vulnerable criteria can make it affected, so the release need not be consulted.
+    simple: bool
+    #: The vulnerable criteria of non-negated nodes, by vendor/product.
+    own: dict[CpeKey, tuple[_Criterion, ...]]
 
 
 def _combine(operator: str, verdicts: Iterable[Verdict], negate: bool) -> Verdict:
@@ -471,11 +480,32 @@ class CpeRule:
                 f"no vulnerable criterion names {component.vendor}:{component.product}",
             )
         inventory = release if release is not None else _EMPTY_INVENTORY
-        outcomes = [_decide(c, component, inventory) for c in configurations]
-        for outcome in outcomes:
+        outcomes = []
+        for configuration in configurations:
+            if configuration.simple:
+                outcome = _decide_simple(configuration, component)
+            else:
+                outcome = _decide(configuration, component, inventory)
             if outcome.verdict is Verdict.MATCH and outcome.own is not None:
                 return _match_result(component, outcome.own, outcome.platform)
+            outcomes.append(outcome)
         return _no_match_result(component, outcomes)
+
+
+def _decide_simple(configuration: _Configuration, component: Cpe) -> _Outcome:
+    undecided = None
+    outside = []
+    for criterion in configuration.own.get(component.key, ()):
+        verdict = _evaluate(criterion, component, platform=False)
+        if verdict is Verdict.MATCH:
+            return _Outcome(Verdict.MATCH, criterion)
+        if verdict is Verdict.UNDECIDED:
+            undecided = undecided or criterion
+        else:
+            outside.append(criterion)
+    if undecided is not None:
+        return _Outcome(Verdict.UNDECIDED, undecided)
+    return _Outcome(Verdict.NO_MATCH, outside=tuple(outside))
 
 
 def _decide(configuration: _Configuration, component: Cpe, inventory: CpeInventory) -> _Outcome:
@@ -489,7 +519,7 @@ def _decide(configuration: _Configuration, component: Cpe, inventory: CpeInvento
         verdicts = []
         node_own: list[tuple[_Criterion, Verdict]] = []
         for criterion in node.criteria:
-            if criterion.match.vulnerable and criterion.cpe.key == key:
+            if criterion.match.vulnerable and criterion.key == key:
                 verdict = _evaluate(criterion, component, platform=False)
                 node_own.append((criterion, verdict))
             else:
@@ -500,7 +530,7 @@ def _decide(configuration: _Configuration, component: Cpe, inventory: CpeInvento
         node_verdict = _combine(node.operator, verdicts, node.negate)
         node_verdicts.append(node_verdict)
         if node_verdict is not Verdict.MATCH:
-            others = (c for c in node.criteria if c.cpe.key != key)
+            others = (c for c in node.criteria if c.key != key)
             (excluded if node.negate else missing).extend(others)
         if not node.negate:
             own.extend((c, v, node_verdict) for c, v in node_own)
@@ -525,8 +555,8 @@ def _decide(configuration: _Configuration, component: Cpe, inventory: CpeInvento
 
 def _in_release(criterion: _Criterion, component: Cpe, inventory: CpeInventory) -> Verdict:
     platform = not criterion.match.vulnerable
-    candidates = list(inventory.get(criterion.cpe.key))
-    if criterion.cpe.key == component.key:
+    candidates = list(inventory.get(criterion.key))
+    if criterion.key == component.key:
         candidates.append(component)
     if not candidates:
         return Verdict.NO_MATCH
@@ -563,8 +593,9 @@ def _no_match_result(component: Cpe, outcomes: list[_Outcome]) -> MatchResult:
     if needs_platform is not None and needs_platform.own is not None:
         why = []
         if needs_platform.missing:
-            why.append(f"also needs {_list(needs_platform.missing)}, which the release does "
-                       "not contain")
+            why.append(
+                f"also needs {_list(needs_platform.missing)}, which the release does not contain"
+            )
         if needs_platform.excluded:
             why.append(f"excludes releases with {_list(needs_platform.excluded)}")
         return MatchResult(
@@ -603,28 +634,52 @@ def _list(
     return shown
 
 
-@lru_cache(maxsize=1 << 15)
 def compile_cpe_rule(configurations: tuple[CpeConfiguration, ...]) -> CpeRule:
-    """Compile a record's configurations; equal tuples hit a cache.
+    """Compile a record's configurations, once: the same or an equal tuple hits a cache.
 
     Criteria that are not CPEs are dropped: they can match nothing.
     """
+    return _compiled_rules(configurations)
+
+
+@lru_cache(maxsize=1 << 15)
+def _compile_cpe_rule(configurations: tuple[CpeConfiguration, ...]) -> CpeRule:
     compiled: list[_Configuration] = []
     by_key: dict[CpeKey, list[_Configuration]] = {}
     for configuration in configurations:
         nodes = tuple(_compile_node(node) for node in configuration.nodes)
-        config = _Configuration(configuration.operator, configuration.negate, nodes)
+        own: dict[CpeKey, list[_Criterion]] = {}
+        for node in nodes:
+            if not node.negate:
+                for criterion in node.criteria:
+                    if criterion.match.vulnerable:
+                        own.setdefault(criterion.key, []).append(criterion)
+        simple = (
+            not configuration.negate
+            and len(nodes) == 1
+            and nodes[0].operator == "OR"
+            and not nodes[0].negate
+        )
+        config = _Configuration(
+            configuration.operator,
+            configuration.negate,
+            nodes,
+            simple,
+            {key: tuple(criteria) for key, criteria in own.items()},
+        )
         compiled.append(config)
-        own_keys = {
-            c.cpe.key for n in nodes if not n.negate for c in n.criteria if c.match.vulnerable
-        }
-        for key in own_keys:
+        for key in own:
             by_key.setdefault(key, []).append(config)
     return CpeRule(
         configurations=tuple(compiled),
         keys=frozenset(by_key),
         _by_key={k: tuple(v) for k, v in by_key.items()},
     )
+
+
+_compiled_rules: IdentityCache[tuple[CpeConfiguration, ...], CpeRule] = IdentityCache(
+    _compile_cpe_rule, limit=1 << 18
+)
 
 
 def _compile_node(node: CpeNode) -> _Node:

@@ -143,8 +143,22 @@ _RELEASE_ECOSYSTEMS = frozenset(
 )
 _CASE_INSENSITIVE = frozenset(
     {
-        "npm", "Maven", "Go", "NuGet", "RubyGems", "Packagist", "Hex", "Pub", "CRAN",
-        "ConanCenter", "Bitnami", "GitHub Actions", "OpenWrt", "generic", "OSS-Fuzz", "git",
+        "npm",
+        "Maven",
+        "Go",
+        "NuGet",
+        "RubyGems",
+        "Packagist",
+        "Hex",
+        "Pub",
+        "CRAN",
+        "ConanCenter",
+        "Bitnami",
+        "GitHub Actions",
+        "OpenWrt",
+        "generic",
+        "OSS-Fuzz",
+        "git",
     }
     | _RELEASE_ECOSYSTEMS
 )
@@ -288,15 +302,42 @@ def _source_package(purl_type: str, upstream: str | None) -> str | None:
 
 _CODENAMES = {
     # Debian
-    "buzz": "1.1", "rex": "1.2", "bo": "1.3", "hamm": "2.0", "slink": "2.1", "potato": "2.2",
-    "woody": "3.0", "sarge": "3.1", "etch": "4", "lenny": "5", "squeeze": "6", "wheezy": "7",
-    "jessie": "8", "stretch": "9", "buster": "10", "bullseye": "11", "bookworm": "12",
-    "trixie": "13", "forky": "14", "duke": "15",
+    "buzz": "1.1",
+    "rex": "1.2",
+    "bo": "1.3",
+    "hamm": "2.0",
+    "slink": "2.1",
+    "potato": "2.2",
+    "woody": "3.0",
+    "sarge": "3.1",
+    "etch": "4",
+    "lenny": "5",
+    "squeeze": "6",
+    "wheezy": "7",
+    "jessie": "8",
+    "stretch": "9",
+    "buster": "10",
+    "bullseye": "11",
+    "bookworm": "12",
+    "trixie": "13",
+    "forky": "14",
+    "duke": "15",
     # Ubuntu
-    "trusty": "14.04", "xenial": "16.04", "bionic": "18.04", "focal": "20.04",
-    "groovy": "20.10", "hirsute": "21.04", "impish": "21.10", "jammy": "22.04",
-    "kinetic": "22.10", "lunar": "23.04", "mantic": "23.10", "noble": "24.04",
-    "oracular": "24.10", "plucky": "25.04", "questing": "25.10",
+    "trusty": "14.04",
+    "xenial": "16.04",
+    "bionic": "18.04",
+    "focal": "20.04",
+    "groovy": "20.10",
+    "hirsute": "21.04",
+    "impish": "21.10",
+    "jammy": "22.04",
+    "kinetic": "22.10",
+    "lunar": "23.04",
+    "mantic": "23.10",
+    "noble": "24.04",
+    "oracular": "24.10",
+    "plucky": "25.04",
+    "questing": "25.10",
 }
 _NUMBERS = re.compile(r"[0-9]+", re.ASCII)
 _WORDS = re.compile(r"[a-z]+")

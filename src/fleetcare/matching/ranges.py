@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from functools import cmp_to_key, lru_cache
 
 from fleetcare.intel.records import AffectedPackage, AffectedRange, VulnerabilityRecord
+from fleetcare.matching._identity_cache import IdentityCache
 from fleetcare.matching.purl import (
     ComponentPurl,
     PackageKey,
@@ -53,25 +54,31 @@ class _Interval:
     """Affected versions from `lower` (inclusive; None = introduced "0") to `upper`."""
 
     lower: SortKey | None
-    lower_text: str
     upper: SortKey | None  # None: no fix yet
-    upper_text: str
     upper_inclusive: bool
+    #: For reasons: "[2.0.0, 2.0.7)", "[0, 2.1.214]", "[1.0, *)".
+    text: str
+    #: The version that fixes it (OSV `fixed`), None for last_affected or no fix.
+    fixed: str | None
 
-    def contains(self, key: SortKey) -> bool:
-        if self.lower is not None and key < self.lower:
-            return False
-        if self.upper is None:
-            return True
-        if self.upper_inclusive:
-            return not self.upper < key
-        return bool(key < self.upper)
 
-    def describe(self) -> str:
-        if self.upper is None:
-            return f"[{self.lower_text}, *)"
-        closing = "]" if self.upper_inclusive else ")"
-        return f"[{self.lower_text}, {self.upper_text}{closing}"
+def _interval(
+    lower: SortKey | None,
+    lower_text: str,
+    upper: SortKey | None,
+    upper_text: str,
+    upper_inclusive: bool,
+) -> _Interval:
+    if upper is None:
+        return _Interval(lower, None, False, f"[{lower_text}, *)", None)
+    closing = "]" if upper_inclusive else ")"
+    return _Interval(
+        lower,
+        upper,
+        upper_inclusive,
+        f"[{lower_text}, {upper_text}{closing}",
+        None if upper_inclusive else upper_text,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,22 +87,33 @@ class _Range:
 
     type: str
     scheme: VersionScheme | None
+    #: Sorted and disjoint.
     intervals: tuple[_Interval, ...] = ()
     #: Keys of the `limit` events; empty when there are none or one is "*" (infinity).
     limits: tuple[SortKey, ...] = ()
-    limit_texts: tuple[str, ...] = ()
+    #: For reasons: " below limit 2.0" or "".
+    limit_text: str = ""
     problem: str | None = None
+    #: For reasons: "[0, 1.26.18), [2.0.0, 2.0.7) (ECOSYSTEM range)".
+    text: str = ""
 
-    def describe(self) -> str:
-        text = ", ".join(i.describe() for i in self.intervals) or "no affected interval"
-        if self.limit_texts:
-            text += f" below limit {' or '.join(self.limit_texts)}"
-        return f"{text} ({self.type} range)"
-
-    def holds(self, key: SortKey) -> bool:
+    def find(self, key: SortKey) -> _Interval | None:
+        """The interval holding `key`, or None. The hot loop of OSV matching."""
         if self.limits and not any(key < limit for limit in self.limits):
-            return False
-        return any(interval.contains(key) for interval in self.intervals)
+            return None
+        for interval in self.intervals:
+            lower = interval.lower
+            if lower is not None and key < lower:
+                return None  # below this interval, so below every later one
+            upper = interval.upper
+            if upper is None:
+                return interval
+            if interval.upper_inclusive:
+                if not upper < key:
+                    return interval
+            elif key < upper:
+                return interval
+        return None
 
 
 #: An event: (key, kind, text); key None stands for introduced "0", before every version.
@@ -142,8 +160,16 @@ def _compile_range(
             events.append((parsed.key, event.kind, event.value))
     if unlimited:
         limits, limit_texts = [], []
+    intervals = _intervals(events)
+    limit_text = f" below limit {' or '.join(limit_texts)}" if limit_texts else ""
+    spans = ", ".join(i.text for i in intervals) or "no affected interval"
     return _Range(
-        affected_range.type, scheme, _intervals(events), tuple(limits), tuple(limit_texts)
+        affected_range.type,
+        scheme,
+        intervals,
+        tuple(limits),
+        limit_text,
+        text=f"{spans}{limit_text} ({affected_range.type} range)",
     )
 
 
@@ -192,13 +218,13 @@ def _intervals(events: list[_Event]) -> tuple[_Interval, ...]:
             open_lower = (key, text)
         if open_lower is not None and not above:
             lower_key, lower_text = open_lower
-            intervals.append(_Interval(lower_key, lower_text, key, text, upper_inclusive=at))
+            intervals.append(_interval(lower_key, lower_text, key, text, upper_inclusive=at))
             open_lower = None
         below = above
         index = group_end
     if open_lower is not None:
         lower_key, lower_text = open_lower
-        intervals.append(_Interval(lower_key, lower_text, None, "", upper_inclusive=False))
+        intervals.append(_interval(lower_key, lower_text, None, "", upper_inclusive=False))
     return tuple(intervals)
 
 
@@ -225,6 +251,8 @@ class AffectedRule:
     """An OSV `affected[]` entry compiled for fast, repeated evaluation."""
 
     affected: AffectedPackage
+    #: The package as the record names it, for reasons: "PyPI urllib3".
+    where: str
     key: PackageKey | None
     #: The ordering of ECOSYSTEM ranges (from the ecosystem); SEMVER ranges always use semver.
     scheme: VersionScheme | None
@@ -234,11 +262,6 @@ class AffectedRule:
     listed_keys: frozenset[object]
     #: Git tags of the versions list by generic-version key, for entries evaluated through tags.
     tags: dict[object, str]
-
-    @property
-    def where(self) -> str:
-        """The package as the record names it, for reasons: "PyPI urllib3"."""
-        return f"{self.affected.ecosystem} {self.affected.name}".strip()
 
     def evaluate(self, version: str | None) -> MatchResult:
         """Whether `version` of this package is affected, by the OSV evaluation rules."""
@@ -263,20 +286,15 @@ class AffectedRule:
             if parsed is None:
                 undecided.append(f"{version!r} is not a {compiled.scheme} version")
                 continue
-            if not compiled.holds(parsed.key):
-                outside.append(compiled.describe())
+            interval = compiled.find(parsed.key)
+            if interval is None:
+                outside.append(compiled.text)
                 continue
-            interval = next(i for i in compiled.intervals if i.contains(parsed.key))
-            limit = ""
-            if compiled.limit_texts:
-                limit = f", below limit {' or '.join(compiled.limit_texts)}"
-            fixed = None
-            if interval.upper is not None and not interval.upper_inclusive:
-                fixed = interval.upper_text
             return MatchResult(
                 Verdict.MATCH,
-                f"{self.where} {version} in {interval.describe()}{limit} ({compiled.type} range)",
-                fixed_version=fixed,
+                f"{self.where} {version} in {interval.text}{compiled.limit_text} "
+                f"({compiled.type} range)",
+                fixed_version=interval.fixed,
             )
         return None
 
@@ -336,9 +354,13 @@ _HASHABLE_KEYS = frozenset(
 )
 
 
-@lru_cache(maxsize=1 << 16)
 def compile_affected(affected: AffectedPackage) -> AffectedRule:
-    """Compile an `affected[]` entry once; later calls with an equal entry hit a cache."""
+    """Compile an `affected[]` entry, once: the same or an equal entry hits a cache."""
+    return _compiled_rules(affected)
+
+
+@lru_cache(maxsize=1 << 16)
+def _compile_affected(affected: AffectedPackage) -> AffectedRule:
     scheme = scheme_for_ecosystem(affected.ecosystem) if affected.ecosystem else None
     ranges = tuple(_compile_range(r, scheme, affected.ecosystem) for r in affected.ranges)
     listed = frozenset(v for v in affected.versions if v)
@@ -357,6 +379,7 @@ def compile_affected(affected: AffectedPackage) -> AffectedRule:
                 tags.setdefault(parsed.key, tag)
     return AffectedRule(
         affected=affected,
+        where=f"{affected.ecosystem} {affected.name}".strip(),
         key=affected_key(affected),
         scheme=scheme,
         ranges=ranges,
@@ -364,6 +387,11 @@ def compile_affected(affected: AffectedPackage) -> AffectedRule:
         listed_keys=frozenset(listed_keys),
         tags=tags,
     )
+
+
+_compiled_rules: IdentityCache[AffectedPackage, AffectedRule] = IdentityCache(
+    _compile_affected, limit=1 << 19
+)
 
 
 def match_affected(component: ComponentPurl, affected: AffectedPackage) -> MatchResult:

@@ -63,7 +63,9 @@ def osv_record(name: str) -> VulnerabilityRecord:
                 type=r["type"],
                 repo=r.get("repo"),
                 events=tuple(
-                    RangeEvent(kind, value) for event in r["events"] for kind, value in event.items()
+                    RangeEvent(kind, value)
+                    for event in r["events"]
+                    for kind, value in event.items()
                 ),
             )
             for r in entry.get("ranges", [])

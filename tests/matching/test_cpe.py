@@ -23,8 +23,14 @@ from tests.matching.fixture_records import nvd_configurations
 M, N, U = Verdict.MATCH, Verdict.NO_MATCH, Verdict.UNDECIDED
 
 
-def cpe23(part: str, vendor: str, product: str, version: str = "*", update: str = "*",
-          target_sw: str = "*") -> str:
+def cpe23(
+    part: str,
+    vendor: str,
+    product: str,
+    version: str = "*",
+    update: str = "*",
+    target_sw: str = "*",
+) -> str:
     return f"cpe:2.3:{part}:{vendor}:{product}:{version}:{update}:*:*:*:{target_sw}:*:*"
 
 
@@ -34,23 +40,45 @@ def cpe23(part: str, vendor: str, product: str, version: str = "*", update: str 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("cpe:2.3:a:haxx:libcurl:7.82.0:*:*:*:*:*:*:*",
-         {"part": "a", "vendor": "haxx", "product": "libcurl", "version": "7.82.0", "update": "*"}),
-        ("cpe:/a:busybox:busybox:1.33.2",
-         {"vendor": "busybox", "version": "1.33.2", "update": "*", "target_sw": "*"}),
-        ("cpe:/a:w1.fi:hostapd:2020-06-08-5a8b3662",
-         {"vendor": "w1.fi", "product": "hostapd", "version": "2020-06-08-5a8b3662"}),
+        (
+            "cpe:2.3:a:haxx:libcurl:7.82.0:*:*:*:*:*:*:*",
+            {
+                "part": "a",
+                "vendor": "haxx",
+                "product": "libcurl",
+                "version": "7.82.0",
+                "update": "*",
+            },
+        ),
+        (
+            "cpe:/a:busybox:busybox:1.33.2",
+            {"vendor": "busybox", "version": "1.33.2", "update": "*", "target_sw": "*"},
+        ),
+        (
+            "cpe:/a:w1.fi:hostapd:2020-06-08-5a8b3662",
+            {"vendor": "w1.fi", "product": "hostapd", "version": "2020-06-08-5a8b3662"},
+        ),
         ("cpe:2.3:a:microsoft:visual_c\\+\\+:2008:*:*:*:*:*:*:*", {"product": "visual_c++"}),
-        ("cpe:2.3:a:nodejs:node.js:18.12.0:*:*:*:lts:*:*:*",
-         {"product": "node.js", "sw_edition": "lts"}),
+        (
+            "cpe:2.3:a:nodejs:node.js:18.12.0:*:*:*:lts:*:*:*",
+            {"product": "node.js", "sw_edition": "lts"},
+        ),
         ("cpe:2.3:a:acme:odd\\:name:1.0:*:*:*:*:*:*:*", {"product": "odd:name", "version": "1.0"}),
         ("cpe:2.3:A:ZLIB:Zlib:1.2.11:*:*:*:*:*:*:*", {"vendor": "zlib", "product": "zlib"}),
         ("cpe:2.3:o:linux:linux_kernel:6.8:rc1:*:*:*:*:*:*", {"version": "6.8", "update": "rc1"}),
         ("cpe:2.3:a:acme:tool:1.0", {"version": "1.0", "other": "*"}),  # trailing ANY dropped
         ("cpe:/a:foo%21bar:baz:1.0", {"vendor": "foo!bar"}),
-        ("cpe:/a:acme:agent:2.0:sp1:~~pro~linux~x64~",
-         {"update": "sp1", "edition": "*", "sw_edition": "pro", "target_sw": "linux",
-          "target_hw": "x64", "other": "*"}),
+        (
+            "cpe:/a:acme:agent:2.0:sp1:~~pro~linux~x64~",
+            {
+                "update": "sp1",
+                "edition": "*",
+                "sw_edition": "pro",
+                "target_sw": "linux",
+                "target_hw": "x64",
+                "other": "*",
+            },
+        ),
         ("cpe:/h:netapp:h300s:-", {"part": "h", "version": "-"}),
     ],
 )
@@ -151,7 +179,9 @@ def test_nvd_records(cve, component, verdict):
 
 
 def test_match_reason_and_fixed_version():
-    result = match_configurations("cpe:/a:haxx:libcurl:7.82.0", nvd_configurations("CVE-2023-38545"))
+    result = match_configurations(
+        "cpe:/a:haxx:libcurl:7.82.0", nvd_configurations("CVE-2023-38545")
+    )
     assert result.reason == (
         "haxx:libcurl 7.82.0 matches cpe:2.3:a:haxx:libcurl:*:*:*:*:*:*:*:* "
         "(versions >= 7.69.0, < 8.4.0)"
@@ -225,8 +255,12 @@ NOT_ON_LEGACY = (config(node(APP), node(LEGACY, negate=True)),)
         (RUNNING_ON_RTOS_30, "1.5", {cpe23("o", "acme", "rtos", "3.0")}, M),
         (RUNNING_ON_RTOS_30, "1.5", {cpe23("o", "acme", "rtos", "3.1")}, N),
         (RUNNING_ON_RTOS_30, "1.5", {cpe23("o", "acme", "rtos", "-")}, U),
-        (RUNNING_ON_RTOS_30, "1.5", {cpe23("o", "acme", "rtos", "3.1"),
-                                     cpe23("o", "acme", "rtos", "3.0")}, M),
+        (
+            RUNNING_ON_RTOS_30,
+            "1.5",
+            {cpe23("o", "acme", "rtos", "3.1"), cpe23("o", "acme", "rtos", "3.0")},
+            M,
+        ),
         # negate: "not running on legacy_os"
         (NOT_ON_LEGACY, "1.5", set(), M),
         (NOT_ON_LEGACY, "1.5", {cpe23("o", "acme", "legacy_os", "1.0")}, N),
@@ -249,7 +283,8 @@ def test_configurations(configurations, component, release, verdict):
 
 def test_platform_match_reports_the_platform():
     result = match_configurations(
-        cpe23("a", "acme", "webui", "1.5"), RUNNING_ON_BOARD,
+        cpe23("a", "acme", "webui", "1.5"),
+        RUNNING_ON_BOARD,
         frozenset({cpe23("h", "acme", "router_x1", "-")}),
     )
     assert result.criteria == (APP, BOARD)
@@ -264,7 +299,8 @@ def test_missing_platform_is_the_reason():
 
 def test_excluded_platform_is_the_reason():
     result = match_configurations(
-        cpe23("a", "acme", "webui", "1.5"), NOT_ON_LEGACY,
+        cpe23("a", "acme", "webui", "1.5"),
+        NOT_ON_LEGACY,
         frozenset({cpe23("o", "acme", "legacy_os", "1.0")}),
     )
     assert "excludes releases with cpe:2.3:o:acme:legacy_os" in result.reason
@@ -290,12 +326,17 @@ def test_excluded_platform_is_the_reason():
         (CpeMatch(cpe23("a", "x", "y"), version_start_excluding="1.0"), "1.0", N),
         (CpeMatch(cpe23("a", "x", "y"), version_start_excluding="1.0"), "1.0.1", M),
         # other attributes count when both sides give them
-        (CpeMatch(cpe23("a", "x", "y", target_sw="windows"), version_end_excluding="3"),
-         "2.0::linux", N),
-        (CpeMatch(cpe23("a", "x", "y", target_sw="windows"), version_end_excluding="3"),
-         "2.0::windows", M),
-        (CpeMatch(cpe23("a", "x", "y", target_sw="windows"), version_end_excluding="3"),
-         "2.0", M),
+        (
+            CpeMatch(cpe23("a", "x", "y", target_sw="windows"), version_end_excluding="3"),
+            "2.0::linux",
+            N,
+        ),
+        (
+            CpeMatch(cpe23("a", "x", "y", target_sw="windows"), version_end_excluding="3"),
+            "2.0::windows",
+            M,
+        ),
+        (CpeMatch(cpe23("a", "x", "y", target_sw="windows"), version_end_excluding="3"), "2.0", M),
         # an NVD bound the ordering cannot read
         (CpeMatch(cpe23("a", "x", "y"), version_end_excluding="release-two"), "1.0", U),
     ],
@@ -304,8 +345,9 @@ def test_criteria(criteria, component, verdict):
     version, _, rest = component.partition(":")
     update, _, target_sw = rest.partition(":")
     wanted = parse_cpe(criteria.criteria)
-    text = cpe23(wanted.part, wanted.vendor, wanted.product, version, update or "*",
-                 target_sw or "*")
+    text = cpe23(
+        wanted.part, wanted.vendor, wanted.product, version, update or "*", target_sw or "*"
+    )
     assert match_configurations(text, (config(node(criteria)),)).verdict is verdict
 
 
@@ -317,7 +359,9 @@ def test_inventory_skips_strings_that_are_not_cpes():
 
 def test_compiled_rules_are_cached():
     configurations = nvd_configurations("CVE-2022-37434")
-    assert compile_cpe_rule(configurations) is compile_cpe_rule(nvd_configurations("CVE-2022-37434"))
+    assert compile_cpe_rule(configurations) is compile_cpe_rule(
+        nvd_configurations("CVE-2022-37434")
+    )
 
 
 # --- bounds against an independent oracle -----------------------------------------------------
@@ -331,7 +375,10 @@ def _text(version: tuple[int, int, int]) -> str:
 
 @settings(max_examples=400)
 @given(
-    triple, st.one_of(st.none(), triple), st.one_of(st.none(), triple), st.booleans(),
+    triple,
+    st.one_of(st.none(), triple),
+    st.one_of(st.none(), triple),
+    st.booleans(),
     st.booleans(),
 )
 def test_bounds_agree_with_integer_comparison(version, start, end, start_incl, end_incl):

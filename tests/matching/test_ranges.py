@@ -24,8 +24,9 @@ def events(*specs: str) -> tuple[RangeEvent, ...]:
     return tuple(RangeEvent(KINDS[s.split(":", 1)[0]], s.split(":", 1)[1]) for s in specs)  # type: ignore[arg-type]
 
 
-def pypi(*specs: str, range_type: str = "ECOSYSTEM", versions: tuple[str, ...] = ()
-         ) -> AffectedPackage:
+def pypi(
+    *specs: str, range_type: str = "ECOSYSTEM", versions: tuple[str, ...] = ()
+) -> AffectedPackage:
     ranges = (AffectedRange(range_type, events(*specs)),) if specs else ()  # type: ignore[arg-type]
     return AffectedPackage("PyPI", "example", ranges=ranges, versions=versions)
 
@@ -94,8 +95,13 @@ def test_git_ranges_cannot_be_evaluated_from_a_version():
 
 def test_git_ranges_match_through_the_versions_list():
     affected = AffectedPackage(
-        "PyPI", "requests",
-        ranges=(AffectedRange("GIT", events("i:0", "f:74ea7cf7"), repo="https://github.com/psf/requests"),),
+        "PyPI",
+        "requests",
+        ranges=(
+            AffectedRange(
+                "GIT", events("i:0", "f:74ea7cf7"), repo="https://github.com/psf/requests"
+            ),
+        ),
         versions=("2.30.0",),
     )
     rule = compile_affected(affected)
@@ -119,7 +125,9 @@ def test_ecosystem_without_ordering_cannot_decide(ecosystem, range_type):
 
 
 def test_semver_ranges_use_semver_whatever_the_ecosystem():
-    affected = AffectedPackage("PyPI", "x", ranges=(AffectedRange("SEMVER", events("i:0", "f:1.2.3")),))
+    affected = AffectedPackage(
+        "PyPI", "x", ranges=(AffectedRange("SEMVER", events("i:0", "f:1.2.3")),)
+    )
     rule = compile_affected(affected)
     assert rule.evaluate("1.2.3-rc.1").verdict is M  # semver pre-release
     assert rule.evaluate("1.2.3").verdict is N
@@ -240,7 +248,9 @@ def test_withdrawn_records_are_left_to_the_engine():
     import datetime as dt
 
     record = VulnerabilityRecord(
-        id="X", source="osv", withdrawn=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        id="X",
+        source="osv",
+        withdrawn=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         affected=(pypi("i:0"),),
     )
     assert match_osv_record(parse_purl("pkg:pypi/example@1.0"), record).verdict is M
@@ -262,8 +272,10 @@ def _key(text: str):
 @settings(max_examples=300)
 @given(st.lists(version_text, min_size=2, max_size=15, unique=True), st.data())
 def test_introduced_fixed_pair_agrees_with_sorting(versions, data):
-    introduced, fixed = sorted(data.draw(st.lists(st.sampled_from(versions), min_size=2,
-                                                  max_size=2, unique=True)), key=_key)
+    introduced, fixed = sorted(
+        data.draw(st.lists(st.sampled_from(versions), min_size=2, max_size=2, unique=True)),
+        key=_key,
+    )
     affected = pypi(f"i:{introduced}", f"f:{fixed}")
     ordered = sorted(versions, key=_key)
     expected = set(ordered[ordered.index(introduced) : ordered.index(fixed)])
@@ -304,7 +316,8 @@ event_spec = st.one_of(
 @given(st.lists(event_spec, min_size=1, max_size=8), st.lists(version_text, max_size=12))
 def test_evaluation_follows_the_osv_pseudocode(specs, probes):
     affected = AffectedPackage(
-        "PyPI", "example",
+        "PyPI",
+        "example",
         ranges=(AffectedRange("ECOSYSTEM", tuple(RangeEvent(k, v) for k, v in specs)),),  # type: ignore[arg-type]
     )
     rule = compile_affected(affected)
@@ -314,8 +327,11 @@ def test_evaluation_follows_the_osv_pseudocode(specs, probes):
 
 
 @settings(max_examples=200)
-@given(st.lists(version_text, min_size=2, max_size=8, unique=True), st.lists(version_text),
-       st.randoms())
+@given(
+    st.lists(version_text, min_size=2, max_size=8, unique=True),
+    st.lists(version_text),
+    st.randoms(),
+)
 def test_event_order_does_not_matter(bounds, probes, rnd: random.Random):
     ordered = sorted(bounds, key=_key)
     specs = [f"{'i' if n % 2 == 0 else 'f'}:{v}" for n, v in enumerate(ordered)]

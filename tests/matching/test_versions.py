@@ -190,9 +190,9 @@ upstream_text = st.builds(
 )
 revision_text = st.text(alphabet="0123456789abz.+~", min_size=1, max_size=6)
 debian_version = st.builds(
-    lambda epoch, upstream, revision: (f"{epoch}:" if epoch is not None else "")
-    + upstream
-    + (f"-{revision}" if revision else ""),
+    lambda epoch, upstream, revision: (
+        (f"{epoch}:" if epoch is not None else "") + upstream + (f"-{revision}" if revision else "")
+    ),
     st.one_of(st.none(), st.integers(0, 3)),
     upstream_text,
     st.one_of(st.none(), revision_text),

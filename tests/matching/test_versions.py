@@ -15,6 +15,7 @@ from fleetcare.matching.versions import (
     compare_versions,
     parse_version,
     scheme_for_ecosystem,
+    upstream_version,
 )
 
 S = VersionScheme
@@ -248,3 +249,23 @@ def test_generic_numbers_compare_as_numbers(numbers, bump):
     assert compare_versions(S.GENERIC, base, base + ".0") == 0
     assert compare_versions(S.GENERIC, base + "-rc1", base) == -1
     assert compare_versions(S.GENERIC, base, base + "a") == -1
+
+
+@pytest.mark.parametrize(
+    ("scheme", "text", "upstream"),
+    [
+        (S.DEBIAN, "1:1.2.13.dfsg-1+deb12u1", "1.2.13"),
+        (S.DEBIAN, "7.88.1-10+deb12u5", "7.88.1"),
+        (S.DEBIAN, "1.36.1", "1.36.1"),
+        (S.DEBIAN, "2.4.57-2+ds1-1", "2.4.57-2"),  # upstream may contain "-": only the last goes
+        (S.ALPINE, "1.36.1-r5", "1.36.1"),
+        (S.ALPINE, "1.1.1w-r1", "1.1.1w"),
+        (S.OPKG, "1.36.1-1", "1.36.1"),
+        (S.OPKG, "2020-06-08-5a8b3662-2", "2020-06-08-5a8b3662"),
+        (S.RPM, "1:1.1.1k-7.el8", "1.1.1k"),
+        (S.PYPI, "2.0.6", "2.0.6"),
+        (None, "1.2.3-4", "1.2.3-4"),
+    ],
+)
+def test_upstream_version(scheme, text, upstream):
+    assert upstream_version(scheme, text) == upstream

@@ -50,6 +50,7 @@ __all__ = [
     "compare_versions",
     "parse_version",
     "scheme_for_ecosystem",
+    "upstream_version",
 ]
 
 
@@ -182,6 +183,31 @@ def compare_versions(scheme: VersionScheme, a: str, b: str) -> int | None:
     if vb.key < va.key:
         return 1
     return 0
+
+
+_REPACK_SUFFIX = re.compile(r"[.+~](?:dfsg|ds|repack)[0-9]*$", re.IGNORECASE)
+_APK_RELEASE = re.compile(r"-r[0-9]+$")
+
+
+def upstream_version(scheme: VersionScheme | None, text: str) -> str:
+    """The upstream part of a distribution package version, to compare with NVD CPE bounds.
+
+    `1:1.2.13.dfsg-1+deb12u1` (Debian) -> `1.2.13`, `1.36.1-r5` (Alpine) -> `1.36.1`,
+    `1.36.1-1` (OpenWrt) -> `1.36.1`, `1:1.1.1k-7.el8` (RPM) -> `1.1.1k`. NVD bounds name
+    upstream releases; without this, a packaging revision reads as a later patch release.
+    Other schemes return `text` unchanged.
+    """
+    text = text.strip()
+    if scheme in (VersionScheme.DEBIAN, VersionScheme.OPKG, VersionScheme.RPM):
+        epoch, colon, rest = text.partition(":")
+        if colon and epoch.isdigit():
+            text = rest
+        if "-" in text:
+            text = text.rpartition("-")[0]
+        return _REPACK_SUFFIX.sub("", text)
+    if scheme is VersionScheme.ALPINE:
+        return _APK_RELEASE.sub("", text)
+    return text
 
 
 @lru_cache(maxsize=1 << 17)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
 import re
 from pathlib import Path
 from typing import NoReturn
@@ -128,6 +129,8 @@ def text(container: JsonObject, key: str, where: str) -> str | None:
 
 def required_text(container: JsonObject, key: str, where: str) -> str:
     value = container.get(key)
+    if type(value) is str and value and not value.isspace():
+        return value  # the common case, checked first: this runs for every field of every record
     if value is None:
         fail(f"{where or 'the record'} has no {key!r}")
     if not isinstance(value, str):
@@ -245,4 +248,8 @@ def json_files(directory: Path) -> list[Path]:
     """Every `*.json` file under `directory`, in a stable order."""
     if not directory.is_dir():
         raise FeedError("not a directory", source=str(directory))
-    return sorted(p for p in directory.rglob("*.json") if p.is_file())
+    found: list[Path] = []
+    # os.walk knows file from directory without a stat per entry, unlike Path.rglob + is_file.
+    for folder, _directories, names in os.walk(directory):
+        found.extend(Path(folder, name) for name in names if name.endswith(".json"))
+    return sorted(found)

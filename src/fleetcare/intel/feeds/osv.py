@@ -277,5 +277,9 @@ def _range(raw: JsonObject, where: str) -> AffectedRange:
 def _references(doc: JsonObject) -> tuple[str, ...]:
     urls = []
     for index, reference in enumerate(objects(doc, "references", "")):
-        urls.append(required_text(reference, "url", f"references[{index}]"))
+        url = reference.get("url")
+        if isinstance(url, str) and url and not url.isspace():
+            urls.append(url)
+        else:
+            urls.append(required_text(reference, "url", f"references[{index}]"))  # raises
     return unique(urls)

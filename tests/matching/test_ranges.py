@@ -93,6 +93,21 @@ def test_git_ranges_cannot_be_evaluated_from_a_version():
     assert "GIT ranges (commits)" in result.reason
 
 
+def test_commit_hashes_in_the_versions_list_are_not_tags():
+    """CVE 5 records put affected commits in `versions`; they must not read as versions."""
+    affected = AffectedPackage(
+        "",
+        "",
+        ranges=(AffectedRange("GIT", events("i:0"), repo="https://github.com/a/b"),),
+        versions=("4e98d57809dacab1cbe625fddeec1a290c478ea9", "1234567abc", "20230101"),
+    )
+    rule = compile_affected(affected)
+    assert rule.evaluate("1234567abc").verdict is M  # the exact string is still listed
+    assert rule.evaluate("1234567abc.0").verdict is N
+    assert rule.evaluate("4").verdict is N
+    assert rule.evaluate("v20230101").verdict is M  # a date tag is a tag
+
+
 def test_git_ranges_match_through_the_versions_list():
     affected = AffectedPackage(
         "PyPI",

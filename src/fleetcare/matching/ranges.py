@@ -231,6 +231,8 @@ def _intervals(events: list[_Event]) -> tuple[_Interval, ...]:
 # --- versions lists and git tags -------------------------------------------------------------
 
 _TAG_PREFIX = re.compile(r"^[a-z]+[-_.]", re.ASCII)
+#: A full commit hash, or an abbreviated one (with a letter, so "20230101" stays a tag).
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}|(?=[0-9]*[a-f])[0-9a-f]{7,39}", re.ASCII)
 
 
 def _tag_version(tag: str, package: str) -> str:
@@ -374,6 +376,8 @@ def _compile_affected(affected: AffectedPackage) -> AffectedRule:
     # Git-derived lists: the entry has GIT ranges, or an ecosystem without a version ordering.
     if listed and (scheme is None or any(r.type == "GIT" for r in affected.ranges)):
         for tag in sorted(listed):
+            if _COMMIT.fullmatch(tag):
+                continue  # CVE 5 records list affected commits here, not tags
             parsed = parse_version(VersionScheme.GENERIC, _tag_version(tag, affected.name))
             if parsed is not None:
                 tags.setdefault(parsed.key, tag)

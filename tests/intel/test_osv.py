@@ -518,3 +518,35 @@ def test_non_json_members_and_directories_are_skipped(tmp_path: Path):
     path.write_bytes(buffer.getvalue())
 
     assert [r.id for r in osv.load_records(path)] == ["PYSEC-2023-212"]
+
+
+def test_forged_member_count_is_refused_before_the_directory_is_read(tmp_path: Path):
+    archive = make_zip(tmp_path / "all.zip", real_members())
+    data = bytearray(archive.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 8 : end + 12] = (60000).to_bytes(2, "little") * 2  # entries on disk, in total
+    archive.write_bytes(bytes(data))
+
+    with pytest.raises(FeedError, match="the archive has 60000 members, more than the 1000"):
+        list(osv.iter_zip(archive, limits=ZipLimits(max_members=1000)))
+
+
+def test_forged_directory_size_is_refused(tmp_path: Path):
+    archive = make_zip(tmp_path / "all.zip", real_members())
+    data = bytearray(archive.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 12 : end + 16] = (3_000_000_000).to_bytes(4, "little")
+    archive.write_bytes(bytes(data))
+
+    with pytest.raises(FeedError, match="directory is 3000000000 bytes, too large"):
+        list(osv.iter_zip(archive))
+
+
+def test_zip64_member_count_is_read_from_the_zip64_record(tmp_path: Path):
+    path = tmp_path / "many.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for n in range(65_600):  # past 65,535 entries the count only exists in zip64 form
+            archive.writestr(f"{n}.json", b"{}")
+
+    with pytest.raises(FeedError, match="the archive has 65600 members, more than the 65000"):
+        list(osv.iter_zip(path, limits=ZipLimits(max_members=65_000)))

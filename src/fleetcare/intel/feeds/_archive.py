@@ -22,7 +22,7 @@ class ZipLimits:
     """How much a feed archive may hold. The defaults leave room for OSV's largest archives."""
 
     #: OSV's all-ecosystem archive holds well under a million records.
-    max_members: int = 2_000_000
+    max_members: int = 1_000_000
     #: The largest real OSV records (distro kernels with long version lists) are a few MiB.
     max_member_bytes: int = 64 * 1024 * 1024
     max_total_bytes: int = 64 * 1024 * 1024 * 1024
@@ -36,6 +36,9 @@ class ZipLimits:
 def json_members(path: Path, limits: ZipLimits) -> Iterator[tuple[str, bytes]]:
     """Yield (member name, content) for each `*.json` member of the zip archive at `path`."""
     source = str(path)
+    # zipfile reads the whole central directory into memory when it opens an archive, so its
+    # declared size is checked first: a forged directory must not fill memory before any check.
+    _check_directory(path, limits, source)
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -70,6 +73,51 @@ def json_members(path: Path, limits: ZipLimits) -> Iterator[tuple[str, bytes]]:
                     record=member.filename,
                 )
             yield member.filename, content
+
+
+#: The end-of-central-directory record: signature, then (among others) the entry count at
+#: offset 10 and the directory size at offset 12. Zip64 archives move both to a second record.
+_EOCD = b"PK\x05\x06"
+_EOCD_SIZE = 22
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
+#: A directory entry is 46 bytes plus its name and extra fields; 1 KiB each is generous.
+_DIRECTORY_BYTES_PER_MEMBER = 1024
+
+
+def _check_directory(path: Path, limits: ZipLimits, source: str) -> None:
+    """Refuse an archive whose central directory declares too many entries or too many bytes."""
+    try:
+        with path.open("rb") as stream:
+            size = stream.seek(0, 2)
+            tail_start = max(0, size - _EOCD_SIZE - 65535)  # the record ends with a <64 KiB comment
+            stream.seek(tail_start)
+            tail = stream.read()
+            at = tail.rfind(_EOCD)
+            if at < 0 or len(tail) - at < _EOCD_SIZE:
+                return  # not a zip at all: zipfile will say so
+            entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+            directory_size = int.from_bytes(tail[at + 12 : at + 16], "little")
+            locator = tail.rfind(_ZIP64_LOCATOR, 0, at)
+            if locator >= 0 and at - locator == 20:
+                stream.seek(int.from_bytes(tail[locator + 8 : locator + 16], "little"))
+                record = stream.read(56)
+                if record[:4] == _ZIP64_EOCD and len(record) == 56:
+                    entries = int.from_bytes(record[32:40], "little")
+                    directory_size = int.from_bytes(record[40:48], "little")
+    except OSError as exc:
+        raise FeedError(f"cannot read the archive: {exc.strerror or exc}", source=source) from None
+    if entries > limits.max_members:
+        raise FeedError(
+            f"the archive has {entries} members, more than the {limits.max_members} allowed",
+            source=source,
+        )
+    if directory_size > limits.max_members * _DIRECTORY_BYTES_PER_MEMBER:
+        raise FeedError(
+            f"the archive's directory is {directory_size} bytes, too large for "
+            f"{limits.max_members} members",
+            source=source,
+        )
 
 
 def _check_declared(member: zipfile.ZipInfo, limits: ZipLimits, source: str) -> None:

@@ -1,8 +1,9 @@
 """Shared by the feed parsers: typed access to decoded JSON, timestamps, files, and where we are.
 
 A parser reads one record through a `Place` (which file, which record). Helpers raise
-`RecordProblem` with a short description of what is wrong; `Place.located` turns it into a
-`FeedError` that names the file and record. Nothing here is public API.
+`RecordProblem` with a short description of what is wrong; the parser catches it and
+`Place.error` turns it into a `FeedError` that names the file and record. Nothing here is
+public API.
 """
 
 from __future__ import annotations

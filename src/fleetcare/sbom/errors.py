@@ -19,7 +19,7 @@ MAX_PROBLEMS = 50
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an SBOM: where (a JSON-style path, or "" for the whole file) and what."""
+    """One thing wrong with an SBOM: where (a JSON-style path, "" for the whole file), and what."""
 
     path: str
     message: str

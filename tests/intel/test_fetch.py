@@ -96,6 +96,21 @@ def test_epss_current_and_dated(tmp_path: Path):
     assert len(epss.read_scores(current)) == 6
 
 
+def test_epss_current_follows_the_redirect_to_the_dated_file(tmp_path: Path):
+    body = gzip.compress((FIXTURES / "epss" / "epss_scores-sample.csv").read_bytes())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/epss_scores-current.csv.gz":
+            return httpx.Response(
+                302, headers={"location": "https://epss.empiricalsecurity.com/epss_scores-2025-08-25.csv.gz"}
+            )
+        return httpx.Response(200, content=body)
+
+    path = fetch.download_epss(tmp_path, client=client(handler))
+
+    assert epss.read_scores(path)[0].cve_id == "CVE-2024-1086"
+
+
 def nvd_pages(total_cves: list[dict[str, object]]) -> Handler:
     """An NVD API stand-in that pages `total_cves` as the real one does."""
 

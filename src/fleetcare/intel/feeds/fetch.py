@@ -322,7 +322,10 @@ def _stream_to(
         # A caller's client with httpx's default User-Agent: EUVD's gateway refuses those.
         headers.setdefault("User-Agent", USER_AGENT)
     try:
-        with http.stream("GET", url, params=params, headers=headers) as response:
+        # EPSS's "current" file is a redirect to the dated one, whatever the client's setting.
+        with http.stream(
+            "GET", url, params=params, headers=headers, follow_redirects=True
+        ) as response:
             _check_status(response, url)
             declared = _content_length(response)
             if declared is not None and declared > max_bytes:

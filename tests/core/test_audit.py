@@ -75,3 +75,17 @@ def test_state_changes_through_the_api_are_audited(client, tokens):
     assert events[0]["summary"]["after"]["name"] == "Audited Hub"
     verified = client.get("/api/v1/audit/verify", headers=admin).json()
     assert verified["ok"] is True
+
+
+def test_logins_and_logouts_are_audited(database):
+    from fleetcare.core import auth
+    from fleetcare.core.auth import Role
+
+    with database.session() as session:
+        user = auth.create_user(session, email="who@example.test", role=Role.VIEWER,
+                                password="a long enough password", actor=ACTOR)
+        _web, clear = auth.start_web_session(session, user, hours=1)
+        auth.end_web_session(session, clear)
+        session.commit()
+        actions = [e.action for e in audit.list_events(session, object_type="user")]
+    assert actions == ["session.end", "session.start", "user.create"]

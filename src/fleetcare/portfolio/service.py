@@ -64,6 +64,14 @@ def get_product(session: Session, ref: int | str) -> Product:
     return product
 
 
+def get_product_by_slug(session: Session, slug: str) -> Product:
+    """A product by its URL slug only (pages use this: a name like '2024' is not an id)."""
+    product = session.execute(select(Product).where(Product.slug == slug)).scalar()
+    if product is None:
+        raise NotFound(f"no product {slug!r}")
+    return product
+
+
 def _product_state(product: Product) -> dict[str, Any]:
     return {
         "name": product.name,

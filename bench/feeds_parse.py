@@ -21,6 +21,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -47,11 +48,11 @@ def cvss31_vectors() -> list[str]:
     ]
 
 
-def osv_templates() -> list[dict[str, object]]:
+def osv_templates() -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted((FIXTURES / "osv").glob("*.json"))]
 
 
-def nvd_templates() -> list[dict[str, object]]:
+def nvd_templates() -> list[dict[str, Any]]:
     templates = []
     for path in sorted((FIXTURES / "nvd" / "cve-api-2.0").glob("*.json")):
         document = json.loads(path.read_text())
@@ -59,7 +60,7 @@ def nvd_templates() -> list[dict[str, object]]:
     return templates
 
 
-def synthetic_osv(n: int, rng: random.Random, vectors: list[str]) -> dict[str, object]:
+def synthetic_osv(n: int, rng: random.Random, vectors: list[str]) -> dict[str, Any]:
     record = copy.deepcopy(rng.choice(OSV_TEMPLATES))
     record["id"] = f"BENCH-{n:06d}"
     record["modified"] = f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T10:{n % 60:02d}:00Z"
@@ -73,7 +74,7 @@ def synthetic_osv(n: int, rng: random.Random, vectors: list[str]) -> dict[str, o
     return record
 
 
-def synthetic_cve(n: int, rng: random.Random, vectors: list[str]) -> dict[str, object]:
+def synthetic_cve(n: int, rng: random.Random, vectors: list[str]) -> dict[str, Any]:
     cve = copy.deepcopy(rng.choice(NVD_TEMPLATES))
     cve["id"] = f"CVE-2025-{100000 + n}"
     cve["lastModified"] = f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T10:{n % 60:02d}:00.000"

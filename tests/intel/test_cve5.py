@@ -10,7 +10,7 @@ import pytest
 
 from fleetcare.intel.feeds import FeedError, FeedWarning, cve5
 from fleetcare.intel.records import AffectedPackage, AffectedRange, CpeMatch, RangeEvent, Severity
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 CVE5 = FIXTURES / "cve5"
 UTC = dt.UTC

@@ -9,7 +9,7 @@ import pytest
 
 from fleetcare.intel.feeds import FeedError, FeedWarning, euvd
 from fleetcare.intel.records import Severity
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 EUVD = FIXTURES / "euvd"
 UTC = dt.UTC

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from fleetcare.intel.feeds import DownloadError, FeedError, epss, euvd, fetch, kev, nvd, osv
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 Handler = Callable[[httpx.Request], httpx.Response]
 UTC = dt.UTC

@@ -12,7 +12,7 @@ import pytest
 
 from fleetcare.intel.feeds import FeedError, epss, kev
 from fleetcare.intel.records import EpssScore, KevEntry
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 CATALOG = FIXTURES / "kev" / "known_exploited_vulnerabilities.json"
 EPSS_SAMPLE = FIXTURES / "epss" / "epss_scores-sample.csv"

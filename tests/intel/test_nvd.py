@@ -11,7 +11,7 @@ import pytest
 
 from fleetcare.intel.feeds import FeedError, FeedWarning, nvd
 from fleetcare.intel.records import CpeConfiguration, CpeMatch, CpeNode, Severity
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 NVD = FIXTURES / "nvd"
 CVES = NVD / "cve-api-2.0"

@@ -14,7 +14,7 @@ from fleetcare.core.errors import InvalidInput
 from fleetcare.intel.feeds import FeedError, FeedWarning, osv
 from fleetcare.intel.feeds.osv import ZipLimits
 from fleetcare.intel.records import AffectedPackage, AffectedRange, RangeEvent, Severity
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 OSV = FIXTURES / "osv"
 UTC = dt.UTC

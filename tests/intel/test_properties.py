@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from fleetcare.intel.feeds import FeedError, FeedWarning, cve5, epss, euvd, kev, nvd, osv
 from fleetcare.intel.feeds._reading import load_json
 from fleetcare.intel.records import KevEntry, VulnerabilityRecord
-from tests.intel.conftest import FIXTURES
+from tests.intel import FIXTURES
 
 PROPERTY = settings(
     max_examples=150,

@@ -109,7 +109,7 @@ def sbom_document(rng: random.Random, components: int, release: int) -> bytes:
     items = []
     for i in range(components):
         if i % 5 < 3:
-            eco, purl_type = ECOSYSTEMS[i % len(ECOSYSTEMS)]
+            _eco, purl_type = ECOSYSTEMS[i % len(ECOSYSTEMS)]
             name = f"pkg{rng.randrange(15000)}"
             ns = "debian/" if purl_type == "deb" else ""
             qual = "?distro=debian-12" if purl_type == "deb" else ""

@@ -25,12 +25,17 @@ from fleetcare.core.api import router as core_router
 from fleetcare.core.auth import Principal
 from fleetcare.core.db import Database
 from fleetcare.core.http import API_PREFIX, READERS, install_error_handlers, public, require
+from fleetcare.core.notify_api import router as notify_router
 from fleetcare.core.observability import Metrics, RequestMiddleware
 from fleetcare.core.settings import Settings, get_settings
+from fleetcare.disclosure.api import public_router as disclosure_public_router
+from fleetcare.disclosure.api import router as disclosure_router
+from fleetcare.disclosure.api import well_known_router as disclosure_well_known_router
 from fleetcare.intel.api import router as intel_router
 from fleetcare.matching.api import router as matching_router
 from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
+from fleetcare.reporting.api import router as reporting_router
 from fleetcare.sbom.api import router as sbom_router
 
 log = logging.getLogger("fleetcare.app")
@@ -90,6 +95,11 @@ def create_app(
         sbom_router,
         matching_router,
         intel_router,
+        notify_router,
+        disclosure_router,
+        disclosure_public_router,
+        disclosure_well_known_router,
+        reporting_router,
     ):
         app.include_router(router)
     _add_operational_routes(app, database)

@@ -1,7 +1,17 @@
 """Imports every capability's background tasks so that a consumer knows all of them."""
 
+from fleetcare.core import notify as notify_tasks
 from fleetcare.core import tasks as core_tasks
+from fleetcare.disclosure import tasks as disclosure_tasks
 from fleetcare.intel import tasks as intel_tasks
 from fleetcare.portfolio import tasks as portfolio_tasks
+from fleetcare.reporting import tasks as reporting_tasks
 
-__all__ = ["core_tasks", "intel_tasks", "portfolio_tasks"]
+__all__ = [
+    "core_tasks",
+    "disclosure_tasks",
+    "intel_tasks",
+    "notify_tasks",
+    "portfolio_tasks",
+    "reporting_tasks",
+]

@@ -11,6 +11,7 @@ database and its job queue under `./var`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import tomllib
@@ -78,6 +79,78 @@ class Settings(BaseSettings):
     #: Requests per minute per client address on public endpoints.
     public_rate_limit: int = Field(default=120, ge=1)
     manufacturer_name: str = "Example Devices GmbH"
+    #: OSV ecosystems fetched by the online feed sync.
+    osv_ecosystems: list[str] = ["OSS-Fuzz", "Debian", "Alpine", "OpenWrt", "PyPI", "npm", "Go",
+                                 "crates.io", "Maven"]
+    #: NVD API key (optional; raises NVD's rate limit from 5 to 50 requests per 30 s).
+    nvd_api_key: str = ""
+
+    # --- notifications (core.notify): email and signed webhooks --------------------------
+    #: SMTP server for email; empty: no email is sent (deliveries are recorded as skipped).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    #: "starttls" (port 587), "ssl" (implicit TLS, port 465) or "none" (a local relay only).
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_from: str = "fleetcare@localhost"
+    smtp_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    #: Attempts per delivery before it is marked failed; retries wait notify_retry_seconds,
+    #: doubling each time.
+    notify_max_attempts: int = Field(default=6, ge=1, le=50)
+    notify_retry_seconds: float = Field(default=60, gt=0, le=86400)
+
+    # --- vulnerability disclosure (CVD) and security.txt -------------------------------------
+    #: The manufacturer's time zone: working days, calendar days and months of deadlines,
+    #: and the default zone in which due times are shown.
+    timezone: str = "Europe/Berlin"
+    #: Address for vulnerability reports by email (a Contact: mailto: line in security.txt).
+    security_email: str = ""
+    #: Further Contact URIs for security.txt (https:, mailto:, tel:); the report page is always one.
+    security_contacts: list[str] = Field(default_factory=list)
+    security_languages: list[str] = Field(default_factory=lambda: ["en"])
+    #: URL of the OpenPGP key reporters may encrypt with (security.txt Encryption).
+    security_encryption_url: str = ""
+    #: URL of the CSAF provider-metadata.json (security.txt CSAF).
+    security_csaf_url: str = ""
+    security_hiring_url: str = ""
+    #: security.txt Expires is this many days after its content was last reviewed (RFC 9116:
+    #: less than a year); a warning goes out security_txt_warn_days before it lapses.
+    security_txt_valid_days: int = Field(default=180, ge=1, le=364)
+    security_txt_warn_days: int = Field(default=30, ge=1, le=180)
+    #: The CVD policy's promises: acknowledge within N working days, a status update at least
+    #: every N days, disclosure targeted N days after receipt.
+    cvd_ack_working_days: int = Field(default=5, ge=1, le=30)
+    cvd_update_days: int = Field(default=30, ge=1, le=180)
+    cvd_disclosure_days: int = Field(default=90, ge=1, le=730)
+    #: Public holidays that are not working days for the acknowledgement clock.
+    cvd_holidays: list[dt.date] = Field(default_factory=list)
+    #: Reports accepted per client address per hour (the public report page and API).
+    report_rate_limit: int = Field(default=10, ge=1)
+    report_attachment_max_bytes: int = Field(default=1024 * 1024, ge=1024, le=20 * 1024 * 1024)
+
+    # --- Article 14 reporting --------------------------------------------------------------
+    #: Company size (Art. 64(10): micro and small enterprises are not fined for missing the
+    #: 24-hour early warning deadlines): micro, small, medium or large.
+    manufacturer_size: Literal["micro", "small", "medium", "large"] = "large"
+    manufacturer_address: str = ""
+    #: ISO 3166 codes of EU Member States, deciding the coordinating CSIRT (Art. 14(7)): the
+    #: main establishment, else the authorised representative's, the importer's, the
+    #: distributor's (each: the one with most users), else where most users are.
+    manufacturer_main_establishment: str = "DE"
+    authorised_representative_state: str = ""
+    importer_state: str = ""
+    distributor_state: str = ""
+    most_users_state: str = ""
+    #: The coordinating CSIRT's name as it should appear on report documents (optional).
+    coordinating_csirt_name: str = ""
+    #: Member States where the products are made available (prefills early warnings).
+    markets: list[str] = Field(default_factory=list)
+    #: Alerts go out this many hours before each Art. 14 deadline, and again when overdue.
+    reporting_alert_lead_hours: list[float] = Field(default_factory=lambda: [12.0, 4.0, 1.0])
+    #: Who gets deadline alerts by email; empty: every active security user.
+    reporting_alert_emails: list[str] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -94,6 +167,59 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
+            ) from None
+        return value
+
+    @field_validator(
+        "manufacturer_main_establishment",
+        "authorised_representative_state",
+        "importer_state",
+        "distributor_state",
+        "most_users_state",
+    )
+    @classmethod
+    def _member_state(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value and (len(value) != 2 or not value.isalpha()):
+            raise ValueError(f"{value!r} is not a two-letter country code such as DE")
+        return value
+
+    @field_validator("markets")
+    @classmethod
+    def _member_states(cls, value: list[str]) -> list[str]:
+        return [cls._member_state(v) for v in value]
+
+    @field_validator("security_contacts", "security_languages", "reporting_alert_emails")
+    @classmethod
+    def _single_lines(cls, value: list[str]) -> list[str]:
+        # These end up as lines of security.txt or email headers: a line break would inject.
+        for item in value:
+            if any(ord(c) < 0x20 or ord(c) == 0x7F for c in item):
+                raise ValueError(f"{item!r} contains a control character")
+        return [v.strip() for v in value if v.strip()]
+
+    @field_validator(
+        "security_email",
+        "security_encryption_url",
+        "security_csaf_url",
+        "security_hiring_url",
+        "smtp_from",
+        "coordinating_csirt_name",
+    )
+    @classmethod
+    def _single_line(cls, value: str) -> str:
+        return cls._single_lines([value])[0] if value.strip() else ""
 
     @property
     def resolved_database_url(self) -> str:

@@ -59,6 +59,10 @@ def test_invalid_purls(purl, reason):
         "cpe:/o:linux:linux_kernel",
         "cpe:2.3:a:openssl:openssl:3.0.13:*:*:*:*:*:*:*",
         "cpe:2.3:h:acme:gateway\\:x2:-:*:*:*:*:*:*:*",  # an escaped colon in the product
+        "cpe:2.3:a:gnu:g\\+\\+:13.2:*:*:*:*:*:*:*",
+        "cpe:2.3:a:vendor:product:1.*:*:*:en-us:*:*:*:*",  # a wildcard and a language tag
+        "cpe:/a:vendor:p%20q:1.0",
+        "cpe:/h:acme:gateway_x2:-:~~~~x86~",
     ],
 )
 def test_valid_cpes_are_kept_as_written(cpe):
@@ -74,6 +78,11 @@ def test_valid_cpes_are_kept_as_written(cpe):
         ("cpe:/a:zlib", "vendor and product must not be empty"),
         ("cpe:2.3:a:zlib:zlib:1.3", "has 13 colon-separated parts, this one has 6"),
         ("cpe:2.3:x:zlib:zlib:1.3:*:*:*:*:*:*:*", "part must be a, o or h, not 'x'"),
+        ("cpe:2.3:a:gnu:g++:13.2:*:*:*:*:*:*:*", "product 'g++' is not a CPE 2.3 value"),
+        ("cpe:2.3:a:v:p:1 beta:*:*:*:*:*:*:*", "version '1 beta' is not a CPE 2.3 value"),
+        ("cpe:2.3:a:v:p:1:*:*:english:*:*:*:*", "language 'english' is not a CPE 2.3 value"),
+        ("cpe:/a:vendor:prod uct", "product 'prod uct' is not a CPE 2.2 value"),
+        ("cpe:/a:v:p:1:2:3:4:5", "a CPE 2.2 URI looks like cpe:/a:vendor:product:version"),
     ],
 )
 def test_invalid_cpes(cpe, reason):

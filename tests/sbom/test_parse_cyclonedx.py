@@ -5,6 +5,7 @@ Expected values are written out from the fixture files by hand.
 
 import dataclasses
 import datetime as dt
+import json
 
 import pytest
 
@@ -345,3 +346,33 @@ def test_xml_in_a_declared_legacy_encoding():
     ).encode("latin-1")
 
     assert parse_sbom(xml).components[0].name == "m\xfcsli"
+
+
+def test_model_to_dict_is_json_ready():
+    sbom = parse_sbom_file(CDX / "gateway-x2-4.1.0.cdx.json")
+
+    data = json.loads(json.dumps(sbom.to_dict()))
+
+    assert (data["format"], data["spec_version"], data["encoding"]) == ("CycloneDX", "1.6", "json")
+    assert data["timestamp"] == "2025-03-14T09:30:00+00:00"
+    assert data["creators"][1] == {
+        "name": "Acme Industrial GmbH",
+        "kind": "organization",
+        "email": "psirt@acme.example",
+        "url": "https://acme.example",
+        "version": None,
+    }
+    assert data["primary"]["depends_on"] == ["linux", "busybox", "mosquitto", "openssl"]
+    zlib = data["components"][-1]
+    assert zlib["purl"] == "pkg:generic/zlib@1.3.1"
+    assert (zlib["dependency_kind"], zlib["dependency_completeness"]) == ("transitive", "complete")
+    assert list(zlib["hashes"]) == ["SHA-512"]
+
+
+def test_components_are_immutable():
+    component = parse_sbom_file(CDX / "gateway-x2-4.1.0.cdx.json").components[0]
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        component.name = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        component.hashes["SHA-512"] = "00"  # type: ignore[index]

@@ -98,98 +98,120 @@ def import_records(
     return result
 
 
-def _import_batch(
+def _chunks(items: list[Any], size: int = BATCH) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _import_batch(  # noqa: PLR0912 - one pass, in the order the statements must run
     session: Session, batch: list[VulnerabilityRecord], keys_for: KeysFor, result: ImportResult
 ) -> None:
+    """Import up to BATCH records with a handful of statements.
+
+    Aliases known to the database are read once for the whole batch into `alias_map`, which is
+    then kept current in memory as records create vulnerabilities and aliases, so that records in
+    the same batch that name each other land in the same vulnerability without a flush per record.
+    """
     # Later duplicates of the same (source, id) in one batch win, as they would one by one.
     unique: dict[tuple[str, str], VulnerabilityRecord] = {}
     for record in batch:
         unique[(record.source, record.id)] = record
-    existing = {
-        (row.source, row.record_id): row
-        for row in session.execute(
-            select(SourceRecord).where(
-                SourceRecord.record_id.in_({rid for _s, rid in unique}),
-            )
-        ).scalars()
-    }
-    touched: set[str] = set()
-    for (source, record_id), record in unique.items():
+    existing: dict[tuple[str, str], SourceRecord] = {}
+    for chunk in _chunks(sorted({rid for _s, rid in unique})):
+        for stored in session.execute(
+            select(SourceRecord).where(SourceRecord.record_id.in_(chunk))
+        ).scalars():
+            existing[(stored.source, stored.record_id)] = stored
+    changed: list[tuple[VulnerabilityRecord, str, SourceRecord | None]] = []
+    for key, record in unique.items():
         digest = codec.content_hash(record)
-        row = existing.get((source, record_id))
-        if row is not None and row.content_hash == digest:
+        previous = existing.get(key)
+        if previous is not None and previous.content_hash == digest:
             result.unchanged += 1
-            continue
-        canonical = _attach(session, record, row)
-        if row is None:
-            row = SourceRecord(
-                source=source,
-                record_id=record_id,
-                vulnerability_id=canonical,
-                content_hash=digest,
-                record={},
-            )
+        else:
+            changed.append((record, digest, previous))
+    if not changed:
+        return
+    wanted = sorted({i for record, _d, _r in changed for i in _cluster_ids(record)})
+    alias_map: dict[str, str] = {}
+    for chunk in _chunks(wanted):
+        query = select(VulnerabilityAlias.alias, VulnerabilityAlias.vulnerability_id).where(
+            VulnerabilityAlias.alias.in_(chunk)
+        )
+        alias_map.update((alias, target) for alias, target in session.execute(query))
+    new_ids: set[str] = set()
+    rows: list[tuple[SourceRecord, VulnerabilityRecord, bool]] = []
+    with session.no_autoflush:
+        canonicals = [
+            _attach(session, record, previous, alias_map, new_ids)
+            for record, _digest, previous in changed
+        ]
+    # Vulnerabilities and aliases first: the source rows below refer to them.
+    session.flush()
+    for (record, digest, previous), canonical in zip(changed, canonicals, strict=True):
+        if previous is None:
+            row = SourceRecord(source=record.source, record_id=record.id)
             session.add(row)
             result.added += 1
         else:
+            row = previous
             result.updated += 1
-        row.vulnerability_id = canonical
+        row.vulnerability_id = alias_map.get(canonical, canonical)
         row.content_hash = digest
         row.record = codec.encode(record)
         row.modified = record.modified
         row.withdrawn = record.withdrawn
-        session.flush()
-        session.execute(delete(AffectsKey).where(AffectsKey.source_record_id == row.id))
-        keys = keys_for(record)
-        if keys:
-            session.add_all(AffectsKey(key=key, source_record_id=row.id) for key in sorted(keys))
-        touched.add(canonical)
+        rows.append((row, record, previous is None))
     session.flush()
-    for vulnerability_id in touched:
-        final = _current_id(session, vulnerability_id)
-        summarise(session, final)
-        result.changed.add(final)
+    stale = [row.id for row, _record, is_new in rows if not is_new]
+    for chunk in _chunks(stale):
+        session.execute(delete(AffectsKey).where(AffectsKey.source_record_id.in_(chunk)))
+    keys = [
+        {"key": key, "source_record_id": row.id}
+        for row, record, _new in rows
+        for key in sorted(keys_for(record))
+    ]
+    for chunk in _chunks(keys, 5000):
+        session.execute(insert(AffectsKey), chunk)
+    touched = {alias_map.get(row.vulnerability_id, row.vulnerability_id) for row, _r, _n in rows}
+    summarise_many(session, touched)
+    result.changed |= touched
 
 
-def _current_id(session: Session, vulnerability_id: str) -> str:
-    found = session.execute(
-        select(VulnerabilityAlias.vulnerability_id).where(
-            VulnerabilityAlias.alias == vulnerability_id
-        )
-    ).scalar()
-    return found or vulnerability_id
-
-
-def _attach(session: Session, record: VulnerabilityRecord, row: SourceRecord | None) -> str:
+def _attach(
+    session: Session,
+    record: VulnerabilityRecord,
+    row: SourceRecord | None,
+    alias_map: dict[str, str],
+    new_ids: set[str],
+) -> str:
     """The canonical id this record belongs to, creating or merging vulnerabilities as needed."""
     ids = _cluster_ids(record)
-    found = set(
-        session.execute(
-            select(VulnerabilityAlias.vulnerability_id).where(VulnerabilityAlias.alias.in_(ids))
-        ).scalars()
-    )
+    found = {alias_map[i] for i in ids if i in alias_map}
     if row is not None:
-        found.add(row.vulnerability_id)
+        found.add(alias_map.get(row.vulnerability_id, row.vulnerability_id))
     if not found:
         canonical = _preferred(ids)
         session.add(Vulnerability(id=canonical))
-        session.flush()
+        new_ids.add(canonical)
     else:
         canonical = _preferred(found | {i for i in ids if _is_cve(i)})
         if canonical not in found:
             # A CVE id became known for a vulnerability filed under another id: rename.
             session.add(Vulnerability(id=canonical))
+            new_ids.add(canonical)
+        others = sorted(found - {canonical})
+        if others:
             session.flush()
-        for other in sorted(found - {canonical}):
-            _merge(session, other, into=canonical)
-    known = set(
-        session.execute(
-            select(VulnerabilityAlias.alias).where(VulnerabilityAlias.alias.in_(ids | {canonical}))
-        ).scalars()
-    )
-    for alias in sorted((ids | {canonical}) - known):
-        session.add(VulnerabilityAlias(alias=alias, vulnerability_id=canonical))
-    session.flush()
+            for other in others:
+                _merge(session, other, into=canonical)
+                for alias, target in list(alias_map.items()):
+                    if target == other:
+                        alias_map[alias] = canonical
+    for alias in sorted(ids | {canonical}):
+        if alias not in alias_map:
+            session.add(VulnerabilityAlias(alias=alias, vulnerability_id=canonical))
+            alias_map[alias] = canonical
     return canonical
 
 
@@ -223,28 +245,94 @@ def _move_references(session: Session, table: Any, column: str, other: str, into
 
 
 def summarise(session: Session, vulnerability_id: str) -> Vulnerability:
-    """Recompute a vulnerability's summary row from all its source records and KEV/EPSS."""
+    """Recompute one vulnerability's summary row (see `summarise_many`)."""
+    summarise_many(session, {vulnerability_id})
     vuln = session.get(Vulnerability, vulnerability_id)
     if vuln is None:
         raise LookupError(vulnerability_id)
-    rows = (
-        session.execute(
-            select(SourceRecord).where(SourceRecord.vulnerability_id == vulnerability_id)
+    return vuln
+
+
+def summarise_many(session: Session, vulnerability_ids: set[str]) -> None:
+    """Recompute the summary rows of these vulnerabilities from all their source records and
+    from KEV and EPSS, reading each table once per chunk."""
+    for chunk in _chunks(sorted(vulnerability_ids)):
+        vulns = {
+            v.id: v
+            for v in session.execute(
+                select(Vulnerability).where(Vulnerability.id.in_(chunk))
+            ).scalars()
+        }
+        records: dict[str, list[tuple[str, VulnerabilityRecord]]] = {v: [] for v in vulns}
+        for vulnerability_id, source, digest, payload in session.execute(
+            select(
+                SourceRecord.vulnerability_id,
+                SourceRecord.source,
+                SourceRecord.content_hash,
+                SourceRecord.record,
+            ).where(SourceRecord.vulnerability_id.in_(chunk))
+        ):
+            records[vulnerability_id].append((source, _decoded(digest, payload)))
+        cves = sorted(
+            {
+                i
+                for pairs in records.values()
+                for _s, r in pairs
+                for i in _cluster_ids(r)
+                if _is_cve(i)
+            }
+            | {v for v in vulns if _is_cve(v)}
         )
-        .scalars()
-        .all()
-    )
-    by_source = [(r.source, codec.decode(VulnerabilityRecord, r.record)) for r in rows]
-    order = {"nvd": 0, "cve": 1, "euvd": 2, "osv": 3}
-    by_source.sort(key=lambda pair: order.get(pair[0], 9))
-    aliases: set[str] = {vulnerability_id}
+        kev: dict[str, KevEntry] = {}
+        epss: dict[str, EpssScore] = {}
+        for cve_chunk in _chunks(cves):
+            kev.update(
+                (k.cve_id, k)
+                for k in session.execute(
+                    select(KevEntry).where(KevEntry.cve_id.in_(cve_chunk))
+                ).scalars()
+            )
+            epss.update(
+                (e.cve_id, e)
+                for e in session.execute(
+                    select(EpssScore).where(EpssScore.cve_id.in_(cve_chunk))
+                ).scalars()
+            )
+        for vulnerability_id, vuln in vulns.items():
+            _apply_summary(vuln, records[vulnerability_id], kev, epss)
+    session.flush()
+
+
+_decode_cache: dict[str, VulnerabilityRecord] = {}
+
+
+def _decoded(digest: str, payload: dict[str, Any]) -> VulnerabilityRecord:
+    record = _decode_cache.get(digest)
+    if record is None:
+        if len(_decode_cache) > 50_000:
+            _decode_cache.clear()
+        record = _decode_cache[digest] = codec.decode(VulnerabilityRecord, payload)
+    return record
+
+
+_SOURCE_ORDER = {"nvd": 0, "cve": 1, "euvd": 2, "osv": 3}
+
+
+def _apply_summary(
+    vuln: Vulnerability,
+    by_source: list[tuple[str, VulnerabilityRecord]],
+    kev_entries: dict[str, KevEntry],
+    epss_scores: dict[str, EpssScore],
+) -> None:
+    by_source = sorted(by_source, key=lambda pair: _SOURCE_ORDER.get(pair[0], 9))
+    aliases: set[str] = {vuln.id}
     cwes: set[str] = set()
     references: list[str] = []
     for _source, record in by_source:
         aliases |= _cluster_ids(record)
         cwes |= set(record.cwes)
         references.extend(r for r in record.references if r not in references)
-    vuln.aliases = sorted(aliases - {vulnerability_id})
+    vuln.aliases = sorted(aliases - {vuln.id})
     vuln.cwes = sorted(cwes)
     vuln.references = references[:50]
     vuln.summary = next((r.summary for _s, r in by_source if r.summary), "")
@@ -264,25 +352,16 @@ def summarise(session: Session, vulnerability_id: str) -> Vulnerability:
     vuln.cvss_vector = best.vector if best else None
     vuln.cvss_kind = best.kind if best else None
     vuln.severity = severity_label(vuln.cvss_score)
-    cves = [a for a in aliases if _is_cve(a)]
-    kev = (
-        session.execute(select(KevEntry).where(KevEntry.cve_id.in_(cves))).scalars().first()
-        if cves
-        else None
-    )
+    cves = sorted(a for a in aliases if _is_cve(a))
+    kev = next((kev_entries[c] for c in cves if c in kev_entries), None)
     vuln.kev = kev is not None
     vuln.kev_added = kev.date_added if kev else None
     vuln.kev_due = kev.due_date if kev else None
     vuln.kev_ransomware = bool(kev and kev.known_ransomware)
     vuln.exploited = vuln.kev or any(r.exploited for _s, r in by_source)
-    epss = (
-        session.execute(select(EpssScore).where(EpssScore.cve_id.in_(cves))).scalars().first()
-        if cves
-        else None
-    )
+    epss = next((epss_scores[c] for c in cves if c in epss_scores), None)
     vuln.epss_score = epss.score if epss else None
     vuln.epss_percentile = epss.percentile if epss else None
-    return vuln
 
 
 # --- KEV and EPSS ------------------------------------------------------------------------------
@@ -331,9 +410,8 @@ def _resummarise_cves(session: Session, cves: set[str]) -> set[str]:
                 )
             ).scalars()
         )
-        for vulnerability_id in ids:
-            summarise(session, vulnerability_id)
-            changed.add(vulnerability_id)
+        summarise_many(session, ids)
+        changed |= ids
     return changed
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from functools import cache, lru_cache
 
-from license_expression import (  # type: ignore[import-untyped]
+from license_expression import (
     ExpressionError,
     Licensing,
     get_spdx_licensing,

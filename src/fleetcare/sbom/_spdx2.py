@@ -78,7 +78,7 @@ def read_json(document: dict[str, Any], spec_version: str) -> DocumentDraft:
 
 
 def read_tag_value(text: str, spec_version: str) -> DocumentDraft:
-    from ply import yacc  # type: ignore[import-untyped]
+    from ply import yacc
     from spdx_tools.spdx.parser.tagvalue.parser import Parser
 
     parser_class: Any = Parser

@@ -198,7 +198,7 @@ def main() -> None:
             rows = sbom.component_rows(session, release_ids=[release_id])
             keys: set[str] = set()
             for row in rows:
-                keys |= engine.component_keys(row.purl or None, row.cpe or None)
+                keys |= engine.component_keys(row.purl or None, row.cpe or None, row.name, row.version)
             t = time.perf_counter()
             candidates = store.candidate_rows(session, keys)
             store.record_payloads(session, [c[0] for c in candidates])

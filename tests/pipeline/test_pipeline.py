@@ -245,3 +245,33 @@ def test_kev_added_later_updates_existing_findings(portfolio_db):
         vuln = store.resolve(session, "CVE-2024-1086")
         assert vuln.kev_added is not None
         assert vuln.kev_due is not None
+
+
+def test_components_known_only_by_name_reach_oss_fuzz_records(portfolio_db, tmp_path):
+    """Firmware SBOMs often give a CPE but no purl: the name and version still reach OSS-Fuzz
+    records (GIT ranges, matched through their tag lists)."""
+    from pathlib import Path
+
+    from fleetcare.sbom import service as sbom
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "matching" / "osv" / "OSV-2017-79.json"
+    (tmp_path / "osv").mkdir()
+    shutil.copy(fixture, tmp_path / "osv")
+    document = {
+        "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+        "metadata": {"component": {"type": "firmware", "bom-ref": "fw", "name": "fw", "version": "1"}},
+        "components": [
+            {"type": "library", "bom-ref": "curl", "name": "curl", "version": "7.58.0",
+             "cpe": "cpe:2.3:a:haxx:curl:7.58.0:*:*:*:*:*:*:*"},
+            {"type": "library", "bom-ref": "curl-new", "name": "curl", "version": "8.9.1"},
+        ],
+    }
+    with portfolio_db.session() as session:
+        intel.sync(session, "osv", tmp_path / "osv")
+        sbom.import_sbom(session, "Edge Firewall FW-200", "7.2.0", json.dumps(document).encode(),
+                         actor=ACTOR)
+        found = [(f.component_version, f.vulnerability_id, f.match_reason) for f in _all(session)]
+    assert len(found) == 1
+    version, vulnerability, reason = found[0]
+    assert (version, vulnerability) == ("7.58.0", "OSV-2017-79")
+    assert "affected git tag 'curl-7_58_0'" in reason

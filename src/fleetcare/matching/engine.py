@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from fleetcare.intel import codec
 from fleetcare.intel.records import VulnerabilityRecord
@@ -32,8 +33,22 @@ def purl_key(key: PackageKey) -> str:
     return f"purl:{key.ecosystem}/{key.name}"
 
 
-def component_keys(purl: str | None, cpe: str | None) -> set[str]:
+def effective_purl(purl: str | None, name: str, version: str) -> str | None:
+    """The component's purl, or for a component known only by name, version (and CPE) — as in
+    many firmware SBOMs — a `pkg:generic` purl, which reaches OSS-Fuzz records of C projects
+    (curl, dnsmasq, openssl) named by their project name and matched through their tag lists."""
+    if purl:
+        return purl
+    if name and version and "/" not in name:
+        return f"pkg:generic/{quote(name.lower(), safe='')}@{quote(version, safe='')}"
+    return None
+
+
+def component_keys(
+    purl: str | None, cpe: str | None, name: str = "", version: str = ""
+) -> set[str]:
     keys: set[str] = set()
+    purl = effective_purl(purl, name, version)
     if purl:
         with contextlib.suppress(InvalidPurl):
             keys |= {purl_key(k) for k in parse_purl(purl).keys}
@@ -133,10 +148,11 @@ def evaluate(
 def _match_by_purl(
     component: ComponentRef, by_key: dict[str, list[Candidate]], found: dict[str, Match]
 ) -> None:
-    if not component.purl:
+    purl = effective_purl(component.purl, component.name, component.version)
+    if not purl:
         return
     try:
-        parsed = parse_purl(component.purl)
+        parsed = parse_purl(purl)
     except InvalidPurl:
         return
     if not parsed.version:

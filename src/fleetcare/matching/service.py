@@ -131,7 +131,7 @@ def _index_components(session: Session, rows: list[ComponentRow]) -> None:
     session.add_all(
         ComponentKey(key=key, component_id=r.id)
         for r in rows
-        for key in sorted(engine.component_keys(r.purl or None, r.cpe or None))
+        for key in sorted(engine.component_keys(r.purl or None, r.cpe or None, r.name, r.version))
     )
     session.flush()
 
@@ -159,7 +159,7 @@ def _run(session: Session, rows: list[ComponentRow], only: set[str] | None) -> M
     run = MatchRun(components=len(rows))
     keys: set[str] = set()
     for r in rows:
-        keys |= engine.component_keys(r.purl or None, r.cpe or None)
+        keys |= engine.component_keys(r.purl or None, r.cpe or None, r.name, r.version)
     candidates = _candidates(session, keys, only)
     run.candidates = len(candidates)
     matches = engine.evaluate(

@@ -77,7 +77,9 @@ def _local_to_utc(naive: dt.datetime, zone: ZoneInfo) -> dt.datetime:
 
 def add_hours(moment: dt.datetime, hours: int) -> dt.datetime:
     _aware(moment)
-    return (moment + dt.timedelta(hours=hours)).astimezone(dt.UTC)
+    # In UTC first: Python adds a timedelta to a zoned time on the wall clock, which would
+    # make "24 hours" across a clock change 23 or 25 real hours.
+    return moment.astimezone(dt.UTC) + dt.timedelta(hours=hours)
 
 
 def add_calendar_days(moment: dt.datetime, days: int, zone: ZoneInfo) -> dt.datetime:

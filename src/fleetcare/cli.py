@@ -32,10 +32,13 @@ from fleetcare.clitools import (
 )
 from fleetcare.core.auth import Role
 from fleetcare.core.errors import FleetcareError
+from fleetcare.core.notify_cli import deliveries, webhooks_app
 from fleetcare.core.settings import SettingsError
+from fleetcare.disclosure.cli import reports_app, security_txt_app
 from fleetcare.intel.cli import feeds_app
 from fleetcare.matching import cli as matching_cli
 from fleetcare.matching.cli import findings_app, vulns_app
+from fleetcare.reporting.cli import cases_app
 from fleetcare.sbom import commands as _sbom_commands  # noqa: F401 - adds import/export/list
 from fleetcare.sbom.cli import sbom_app
 
@@ -59,6 +62,11 @@ app.add_typer(sbom_app, name="sbom")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(findings_app, name="findings")
 app.add_typer(vulns_app, name="vulns")
+app.add_typer(reports_app, name="reports")
+app.add_typer(security_txt_app, name="security-txt")
+app.add_typer(cases_app, name="cases")
+app.add_typer(webhooks_app, name="webhooks")
+app.command("deliveries")(deliveries)
 app.command("scan")(matching_cli.scan)
 app.command("match")(matching_cli.match)
 

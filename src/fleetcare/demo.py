@@ -209,6 +209,9 @@ def load_demo(session: Session, *, actor: Principal, if_empty: bool = False) -> 
         service.record_support_status_changes(session)
         report.append(f"demo portfolio loaded: {len(PRODUCTS)} products")
         report.extend(_load_vulnerability_demo(session, actor))
+        from fleetcare.reporting.demo import load_demo as load_reporting_demo
+
+        report.extend(load_reporting_demo(session, actor=actor, settings=get_settings()))
     settings = get_settings()
     report.append(
         f"log in at {settings.base_url}/login as {DEMO_ADMIN} with password {password} "

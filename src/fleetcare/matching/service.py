@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from fleetcare.core import events
@@ -128,12 +128,13 @@ def _index_components(session: Session, rows: list[ComponentRow]) -> None:
     ids = [r.id for r in rows]
     for i in range(0, len(ids), 500):
         session.execute(delete(ComponentKey).where(ComponentKey.component_id.in_(ids[i : i + 500])))
-    session.add_all(
-        ComponentKey(key=key, component_id=r.id)
+    keys = [
+        {"key": key, "component_id": r.id}
         for r in rows
         for key in sorted(engine.component_keys(r.purl or None, r.cpe or None, r.name, r.version))
-    )
-    session.flush()
+    ]
+    for i in range(0, len(keys), 5000):
+        session.execute(insert(ComponentKey), keys[i : i + 5000])
 
 
 def _candidates(session: Session, keys: set[str], only: set[str] | None) -> list[engine.Candidate]:
@@ -170,7 +171,7 @@ def _run(session: Session, rows: list[ComponentRow], only: set[str] | None) -> M
     return run
 
 
-def _persist(
+def _persist(  # noqa: PLR0912 - one pass over the matches, then the events
     session: Session,
     rows: list[ComponentRow],
     matches: list[engine.Match],
@@ -205,11 +206,14 @@ def _persist(
         ).scalars()
     )
     seen: set[tuple[int, str]] = set()
+    created: list[Finding] = []
+    still_seen: list[int] = []
+    flagged: list[Finding] = []
     for match in matches:
         key = (match.component_id, match.vulnerability_id)
         seen.add(key)
         vuln = vulns[match.vulnerability_id]
-        exploited = (vuln.kev or vuln.exploited) and match.release_id in released
+        exploited = bool((vuln.kev or vuln.exploited) and match.release_id in released)
         found = existing.get(key)
         if found is None:
             finding = Finding(
@@ -217,49 +221,56 @@ def _persist(
                 component_id=match.component_id,
                 vulnerability_id=match.vulnerability_id,
                 first_seen=now,
-                matched_by=match.matched_by,
-                match_reason=match.reason,
-                source=match.source,
+                last_seen=now,
             )
             session.add(finding)
-            session.flush()
-            run.new.append(finding.id)
-            events.emit(
-                session,
-                "finding.new",
-                subject=f"finding:{finding.id}",
-                payload={
-                    "finding_id": finding.id,
-                    "vulnerability_id": match.vulnerability_id,
-                    "release_id": match.release_id,
-                    "component_id": match.component_id,
-                },
-            )
+            created.append(finding)
         else:
             finding = found
-        if found is not None and finding.withdrawn_at is not None:
-            finding.withdrawn_at = None
-            events.emit(
-                session,
-                "finding.reopened",
-                subject=f"finding:{finding.id}",
-                payload={"finding_id": finding.id},
-            )
-        finding.last_seen = now
+            still_seen.append(finding.id)
+            if finding.withdrawn_at is not None:
+                finding.withdrawn_at = None
+                events.emit(
+                    session,
+                    "finding.reopened",
+                    subject=f"finding:{finding.id}",
+                    payload={"finding_id": finding.id},
+                )
+        # Assigning an unchanged value writes nothing: only real changes become UPDATEs.
         finding.matched_by = match.matched_by
         finding.match_reason = match.reason
         finding.source = match.source
         finding.fixed_version = match.fixed_version
         finding.cvss_score = vuln.cvss_score
         if exploited and not finding.exploited_candidate:
-            run.exploited_candidates.append(finding.id)
-            events.emit(
-                session,
-                "finding.exploited_candidate",
-                subject=f"finding:{finding.id}",
-                payload={"finding_id": finding.id, "vulnerability_id": vuln.id},
-            )
+            flagged.append(finding)
         finding.exploited_candidate = exploited
+    session.flush()
+    for finding in created:
+        run.new.append(finding.id)
+        events.emit(
+            session,
+            "finding.new",
+            subject=f"finding:{finding.id}",
+            payload={
+                "finding_id": finding.id,
+                "vulnerability_id": finding.vulnerability_id,
+                "release_id": finding.release_id,
+                "component_id": finding.component_id,
+            },
+        )
+    for finding in flagged:
+        run.exploited_candidates.append(finding.id)
+        events.emit(
+            session,
+            "finding.exploited_candidate",
+            subject=f"finding:{finding.id}",
+            payload={"finding_id": finding.id, "vulnerability_id": finding.vulnerability_id},
+        )
+    for i in range(0, len(still_seen), 500):
+        session.execute(
+            update(Finding).where(Finding.id.in_(still_seen[i : i + 500])).values(last_seen=now)
+        )
     for key, finding in existing.items():
         if key not in seen and finding.withdrawn_at is None:
             finding.withdrawn_at = now
@@ -274,17 +285,21 @@ def _persist(
     session.flush()
 
 
-def match_release(session: Session, release_id: int) -> MatchRun:
-    """Index and match every component of a release against the whole store."""
+def match_release(session: Session, release_id: int, *, reindex: bool = True) -> MatchRun:
+    """Match every component of a release against the whole store; `reindex` rewrites the
+    components' matching keys first (needed after an import, not for a plain re-match)."""
     rows = sbom_service.component_rows(session, release_ids=[release_id])
-    _index_components(session, rows)
+    if reindex:
+        _index_components(session, rows)
     return _run(session, rows, only=None)
 
 
-def match_all(session: Session) -> MatchRun:
+def match_all(session: Session, *, reindex: bool = True) -> MatchRun:
+    """Re-match every release; `reindex` also rewrites every component's matching keys (do it
+    after an upgrade of fleetcare, whose key rules may have changed)."""
     total = MatchRun()
     for release_id in sbom_service.releases_with_components(session):
-        run = match_release(session, release_id)
+        run = match_release(session, release_id, reindex=reindex)
         total.components += run.components
         total.candidates += run.candidates
         total.matched += run.matched

@@ -57,15 +57,15 @@ def test_receipt_in_utc_is_counted_on_the_local_date():
 
 
 def clocks(**changes):
-    values = dict(
-        received_at=berlin("2026-11-09T09:00"),
-        acknowledged_at=None,
-        last_update_at=None,
-        status=S.RECEIVED,
-        policy=CvdPolicy(),
-        zone=BERLIN,
-        now=berlin("2026-11-10T09:00"),
-    )
+    values = {
+        "received_at": berlin("2026-11-09T09:00"),
+        "acknowledged_at": None,
+        "last_update_at": None,
+        "status": S.RECEIVED,
+        "policy": CvdPolicy(),
+        "zone": BERLIN,
+        "now": berlin("2026-11-10T09:00"),
+    }
     values.update(changes)
     return rules.report_clocks(**values)
 

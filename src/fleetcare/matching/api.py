@@ -83,8 +83,9 @@ def show_vulnerability(vulnerability_id: str, session: DbSession, who: Reader) -
 
 
 @router.post("/matching/run", response_model=MatchRunOut)
-def run_matching(session: DbSession, who: Analyst) -> MatchRunOut:
-    """Re-match every release against the whole store (normally not needed: imports match)."""
-    run = service.match_all(session)
+def run_matching(session: DbSession, who: Analyst, reindex: bool = False) -> MatchRunOut:
+    """Re-match every release against the whole store (normally not needed: imports match);
+    `reindex=true` also recomputes every component's matching keys."""
+    run = service.match_all(session, reindex=reindex)
     session.commit()
     return service.run_out(run)

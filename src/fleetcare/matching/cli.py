@@ -198,14 +198,22 @@ def _feeds_from_database() -> FeedSet:
     return feed_set
 
 
-def match(as_json: JsonOpt = False) -> None:
+def match(
+    reindex: Annotated[
+        bool,
+        typer.Option(
+            "--reindex", help="Also recompute every component's matching keys (after an upgrade)."
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
     """Re-match every release against the whole store (imports and syncs do this themselves)."""
     from fleetcare.matching import service
     from fleetcare.wiring import connect
 
     connect()
     with session_scope() as session:
-        run = service.run_out(service.match_all(session))
+        run = service.run_out(service.match_all(session, reindex=reindex))
     if as_json:
         print_json(run)
     else:

@@ -323,7 +323,7 @@ def match_release(session: Session, release_id: int, *, reindex: bool = True) ->
     return _run(session, rows, only=None)
 
 
-def match_all(session: Session, *, reindex: bool = True) -> MatchRun:
+def match_all(session: Session, *, reindex: bool = False) -> MatchRun:
     """Re-match every release; `reindex` also rewrites every component's matching keys (do it
     after an upgrade of fleetcare, whose key rules may have changed)."""
     total = MatchRun()

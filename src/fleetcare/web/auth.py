@@ -11,9 +11,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, get_args
 
-from fastapi import Request
+from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fleetcare.core.auth import ALL_ROLES, Principal, Role, web_session_for_cookie
@@ -56,6 +56,20 @@ def page(*roles: Role) -> Callable[..., Principal]:
 
 
 ANY_USER = tuple(ALL_ROLES)
+
+#: Who may open which pages and send which forms; the same roles as the matching API calls.
+AnyUser = Annotated[Principal, Depends(page(*ANY_USER))]
+ProductManager = Annotated[Principal, Depends(page(Role.PRODUCT))]
+ReleaseManager = Annotated[Principal, Depends(page(Role.RELEASE, Role.PRODUCT))]
+SbomUploader = Annotated[Principal, Depends(page(Role.RELEASE, Role.PRODUCT, Role.SECURITY))]
+SecurityAnalyst = Annotated[Principal, Depends(page(Role.SECURITY))]
+
+
+def allowed(principal: Principal | None, rule: Any) -> bool:
+    """Whether `principal` passes `rule` (one of the aliases above), so that a page offers only
+    the buttons and forms its user may send, by the same rule the form's route enforces."""
+    roles: frozenset[Role] = get_args(rule)[1].dependency.fleetcare_roles
+    return principal is not None and principal.role in roles
 
 
 async def check_csrf(request: Request) -> dict[str, Any]:

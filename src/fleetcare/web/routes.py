@@ -3,100 +3,57 @@
 Pages call the same services as the API; forms post back to the page they came from and show
 the same error messages the API gives. Public pages (`/support`) need no login and are
 rate-limited like the public API.
+
+This module has the login, the portfolio and product pages and the public support page, and
+`install_web` mounts every page router: `release_pages` (releases, SBOM upload, export and
+quality), `finding_pages` (findings, vulnerabilities) and `feed_pages` (vulnerability feeds).
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
-from typing import Annotated, Any
+from collections import Counter
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from fleetcare.core import auth as core_auth
-from fleetcare.core.auth import Principal, Role
 from fleetcare.core.errors import FleetcareError, InvalidInput
 from fleetcare.core.http import DbSession, public
-from fleetcare.portfolio import rules, service
+from fleetcare.matching import service as matching
+from fleetcare.portfolio import service
 from fleetcare.portfolio.rules import JUSTIFICATION_FACTORS
 from fleetcare.portfolio.schemas import (
-    CraCategory,
     ProductIn,
     ProductOut,
     ProductPatch,
     ReleaseIn,
-    ReleaseKind,
     ReleaseStatus,
 )
+from fleetcare.sbom import service as sbom_service
+from fleetcare.web import feed_pages, finding_pages, release_pages
 from fleetcare.web.auth import (
-    ANY_USER,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    AnyUser,
     LoginRequired,
+    ProductManager,
+    ReleaseManager,
     check_csrf,
     check_login_csrf,
     new_login_csrf,
-    page,
 )
+from fleetcare.web.rendering import HERE, render
 from fleetcare.web.timeline import support_left, support_timeline
-
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals["month_year"] = rules.month_year
-templates.env.globals["slugify"] = service.slugify
-templates.env.globals["factors"] = JUSTIFICATION_FACTORS
-templates.env.globals["categories"] = [c.value for c in CraCategory]
-templates.env.globals["kinds"] = [k.value for k in ReleaseKind]
-#: How pages name the CRA categories (Annex III lists "important" products in two classes).
-templates.env.globals["category_labels"] = {
-    CraCategory.DEFAULT.value: "Default",
-    CraCategory.IMPORTANT_CLASS_I.value: "Important, class I",
-    CraCategory.IMPORTANT_CLASS_II.value: "Important, class II",
-    CraCategory.CRITICAL.value: "Critical",
-}
-#: The same words for a support status on every page, public or not.
-templates.env.globals["status_labels"] = {
-    "supported": "supported",
-    "ending_soon": "ends within 12 months",
-    "ended": "support ended",
-}
-
-#: Pages load nothing from elsewhere and run no script; the timeline is SVG with attributes,
-#: so even inline styles can be refused. Framing is refused against clickjacking.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 router = APIRouter(include_in_schema=False)
 HOME = "/portfolio"
-AnyUser = Annotated[Principal, Depends(page(*ANY_USER))]
-ProductManager = Annotated[Principal, Depends(page(Role.PRODUCT))]
-ReleaseManager = Annotated[Principal, Depends(page(Role.RELEASE, Role.PRODUCT))]
-
-
-def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("user", getattr(request.state, "principal", None))
-    context.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
-    context.setdefault("status_code", status_code)
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(PAGE_HEADERS)
-    if context["user"] is not None or name == "login.html":
-        # Pages with a user's data or a form token must not stay in shared or back-button caches.
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -238,7 +195,24 @@ def portfolio(request: Request, session: DbSession, who: AnyUser, q: str | None 
         s: sum(1 for p in items if p.support_status == s)
         for s in ("supported", "ending_soon", "ended")
     }
-    return render(request, "portfolio.html", products=items, total=total, q=q or "", counts=counts)
+    candidates = matching.exploited_candidates(session)
+    security = {
+        "open": matching.list_findings(session, matching.FindingFilter(), limit=1)[1],
+        "critical": matching.list_findings(
+            session, matching.FindingFilter(severity="critical"), limit=1
+        )[1],
+        "candidates": len(candidates),
+    }
+    return render(
+        request,
+        "portfolio.html",
+        products=items,
+        total=total,
+        q=q or "",
+        counts=counts,
+        security=security,
+        candidate_products={c.product_id for c in candidates},
+    )
 
 
 _PRODUCT_FIELDS = (
@@ -377,13 +351,24 @@ def _render_product(
     status_code: int = 200,
     release_form: dict[str, Any] | None = None,
 ) -> Response:
-    detail = service.product_detail(service.get_product(session, slug))
+    product = service.get_product(session, slug)
+    detail = service.product_detail(product)
     today = service.today()
+    findings, _ = matching.list_findings(
+        session, matching.FindingFilter(product_id=product.id), limit=10_000
+    )
+    sbom_components = {
+        r.id: sum(d.component_count for d in sbom_service.release_documents(session, r.id))
+        for r in product.releases
+    }
     return render(
         request,
         "product.html",
         status_code=status_code,
         product=detail,
+        open_findings=Counter(f.release_id for f in findings),
+        candidate_findings=Counter(f.release_id for f in findings if f.exploited_candidate),
+        sbom_components=sbom_components,
         timeline=support_timeline(detail, today),
         support_left=support_left(today, detail.support_end),
         errors=errors or [],
@@ -460,10 +445,15 @@ def support_page(request: Request, session: DbSession) -> Response:
     )
 
 
+#: Every router of dashboard pages; each of their forms is checked for a CSRF token by the tests.
+PAGE_ROUTERS = (router, release_pages.router, finding_pages.router, feed_pages.router)
+
+
 def install_web(app: FastAPI) -> None:
     app.state.secret_key = app.state.settings.resolved_secret_key()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(router)
+    for page_router in PAGE_ROUTERS:
+        app.include_router(page_router)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:

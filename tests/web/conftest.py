@@ -1,4 +1,5 @@
-"""Helpers for page tests: users made on demand, logging in through the real form, products.
+"""Helpers for page tests: users made on demand, logging in through the real form, products,
+and the demo portfolio with the bundled feed sample for the SBOM and findings pages.
 
 Pages are driven the way a browser drives them: GET the form, read the hidden tokens out of the
 HTML, POST it back. Users are created only for the roles a test logs in as, because each one
@@ -22,9 +23,15 @@ from fleetcare.core import auth
 from fleetcare.core.auth import Role, system_principal
 from fleetcare.core.db import Database
 from fleetcare.core.models import AuditEvent
+from fleetcare.intel import service as intel
 from fleetcare.portfolio import service
 from fleetcare.portfolio.schemas import ProductIn, ReleaseIn
+from fleetcare.sbom import service as sbom_service
+from fleetcare.sbom.models import Component, SbomDocument
 from tests.conftest import TEST_PASSWORD
+from tests.pipeline.conftest import FEEDS, portfolio_db, sbom_bytes
+
+__all__ = ["portfolio_db"]  # a fixture, shared with the pipeline tests
 
 SETUP = system_principal("tests", via="cli")
 
@@ -197,3 +204,103 @@ def audit_count(database: Database) -> int:
 def product_count(database: Database) -> int:
     with database.session() as session:
         return service.list_products(session)[1]
+
+
+class _TableReader(HTMLParser):
+    """Reads the body rows of the first table whose class or id is `wanted`, as cell texts."""
+
+    def __init__(self, wanted: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.wanted = wanted
+        self.rows: list[list[str]] = []
+        self._depth = 0  # nesting of tables inside the wanted one, 0 when outside it
+        self._done = False
+        self._in_body = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if self._cell is not None:
+            self._cell.append(" ")  # elements inside a cell read as separate words
+        if tag == "table":
+            if self._depth:
+                self._depth += 1
+            elif not self._done and (self.wanted in a.get("class", "").split() or a.get("id") == self.wanted):
+                self._depth = 1
+        elif self._depth == 1 and tag == "tbody":
+            self._in_body = True
+        elif self._depth == 1 and self._in_body and tag == "tr":
+            self.rows.append([])
+        elif self._depth == 1 and self._in_body and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._depth:
+            self._depth -= 1
+            self._done = self._depth == 0
+        elif tag == "tbody":
+            self._in_body = False
+        elif tag in ("td", "th") and self._cell is not None and self.rows:
+            self.rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+
+def table_rows(html: str, wanted: str) -> list[list[str]]:
+    """The body rows of the page's first table with class or id `wanted`: a list of cell texts."""
+    reader = _TableReader(wanted)
+    reader.feed(html)
+    return reader.rows
+
+
+# --- SBOMs, feeds and findings -------------------------------------------------------------
+
+GX3 = "/portfolio/gateway-gx-500/releases/23.05.5-gx3"
+
+
+@pytest.fixture
+def feeds_loaded(portfolio_db: Database) -> Database:
+    """The demo products and releases with the bundled feed sample (no SBOMs yet)."""
+    with portfolio_db.session() as session:
+        intel.sync_directory(session, FEEDS)
+        session.commit()
+    return portfolio_db
+
+
+def attach(
+    database: Database,
+    file_name: str = "gx-500-23.05.5-gx3.cdx.json",
+    product: str = "Gateway GX-500",
+    version: str = "23.05.5-gx3",
+) -> int:
+    """Attach a demo SBOM through the service; returns the document id."""
+    with database.session() as session:
+        document = sbom_service.import_sbom(
+            session, product, version, sbom_bytes(file_name), file_name=file_name, actor=SETUP
+        )
+        session.commit()
+        return document.id
+
+
+def upload(
+    client: TestClient, csrf: str, data: bytes, name: str = "fw.cdx.json", url: str = GX3
+) -> httpx.Response:
+    """Send the release page's upload form with `data` as the chosen file."""
+    return client.post(
+        f"{url}/sboms",
+        data={"csrf_token": csrf},
+        files={"file": (name, data, "application/json")},
+        follow_redirects=False,
+    )
+
+
+def sbom_counts(database: Database) -> tuple[int, int]:
+    """(SBOM documents, components) stored."""
+    with database.session() as session:
+        return (
+            session.execute(select(func.count()).select_from(SbomDocument)).scalar_one(),
+            session.execute(select(func.count()).select_from(Component)).scalar_one(),
+        )

@@ -1,11 +1,27 @@
-"""Who may open which page and send which form."""
+"""Who may open which page and send which form.
+
+Every user reads every page; products are added and edited by product managers, releases by
+release and product managers, SBOMs attached and removed by release, product and security
+roles (as in the API), and feed syncs started by security analysts. Admins may do everything.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from fleetcare.intel import tasks
 from fleetcare.portfolio import service
-from tests.web.conftest import audit_count, make_product, product_count, product_fields
+from tests.web.conftest import (
+    GX3,
+    attach,
+    audit_count,
+    make_product,
+    product_count,
+    product_fields,
+    sbom_bytes,
+    sbom_counts,
+    upload,
+)
 
 
 def releases_of(database, slug: str) -> list[str]:
@@ -151,3 +167,83 @@ def test_a_release_version_with_spaces_is_refused_with_the_field_name(client, da
     assert "version" in response.text
     assert 'value="1.0 beta"' in response.text
     assert releases_of(database, slug) == []
+
+
+# --- SBOMs, findings and feeds -----------------------------------------------------------
+
+
+@pytest.fixture
+def attached(feeds_loaded) -> int:
+    """The demo portfolio and feeds, with the GX-500 23.05.5-gx3 SBOM attached."""
+    return attach(feeds_loaded)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        GX3,
+        f"{GX3}/sbom.cdx.json",
+        "/sboms/{document}",
+        "/sboms/{document}/quality.json",
+        "/findings",
+        "/vulnerabilities/CVE-2024-1086",
+        "/feeds",
+    ],
+)
+def test_viewers_read_every_sbom_finding_and_feed_page(client, attached, log_in, page):
+    log_in(client, "viewer")
+    assert client.get(page.format(document=attached)).status_code == 200
+
+
+def test_viewers_cannot_attach_an_sbom(client, feeds_loaded, log_in):
+    csrf = log_in(client, "viewer")
+    before = audit_count(feeds_loaded)
+
+    response = upload(client, csrf, sbom_bytes("gx-500-23.05.5-gx3.cdx.json"))
+
+    assert response.status_code == 403
+    assert "your role (viewer) may not open this page" in response.text
+    assert sbom_counts(feeds_loaded) == (0, 0)
+    assert audit_count(feeds_loaded) == before
+
+
+@pytest.mark.parametrize("role", ["release", "product", "security", "admin"])
+def test_release_product_and_security_roles_attach_sboms(client, feeds_loaded, log_in, role):
+    csrf = log_in(client, role)
+    assert 'action="/portfolio/gateway-gx-500/releases/23.05.5-gx3/sboms"' in client.get(GX3).text
+
+    response = upload(client, csrf, sbom_bytes("gx-500-23.05.5-gx3.cdx.json"))
+
+    assert response.status_code == 303
+    assert sbom_counts(feeds_loaded) == (1, 6)
+
+
+def test_viewers_see_neither_the_upload_nor_the_remove_form(client, attached, log_in):
+    log_in(client, "viewer")
+    assert 'enctype="multipart/form-data"' not in client.get(GX3).text
+    assert "/delete" not in client.get(f"/sboms/{attached}").text
+
+
+def test_viewers_cannot_remove_an_sbom(client, attached, log_in):
+    csrf = log_in(client, "viewer")
+
+    response = client.post(
+        f"/sboms/{attached}/delete", data={"csrf_token": csrf, "confirm": "1"}
+    )
+
+    assert response.status_code == 403
+    assert "your role (viewer) may not open this page" in response.text
+    assert client.get(f"/sboms/{attached}").status_code == 200  # still there
+
+
+@pytest.mark.parametrize("role", ["viewer", "release", "product"])
+def test_only_security_analysts_sync_feeds(client, feeds_loaded, log_in, monkeypatch, role):
+    queued: list[str] = []
+    monkeypatch.setattr(tasks, "sync_feed_online", queued.append)
+    csrf = log_in(client, role)
+
+    response = client.post("/feeds/kev/sync", data={"csrf_token": csrf})
+
+    assert response.status_code == 403
+    assert f"your role ({role}) may not open this page" in response.text
+    assert queued == []

@@ -9,6 +9,7 @@ one line, except under `CI=true`, where they fail.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -20,8 +21,11 @@ import pytest
 import uvicorn
 
 from fleetcare.app import create_app
+from fleetcare.core import auth
+from fleetcare.core.auth import Role, system_principal
 from fleetcare.core.db import Database
 from fleetcare.core.settings import Settings
+from tests.conftest import TEST_PASSWORD
 
 CHROMIUM = Path(os.environ.get("FLEETCARE_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -115,3 +119,30 @@ def live_server(settings: Settings, database: Database) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+def make_user(database: Database, email: str, role: Role) -> str:
+    """Create a dashboard user with the test password; returns the email."""
+    with database.session() as session:
+        auth.create_user(
+            session,
+            email=email,
+            role=role,
+            password=TEST_PASSWORD,
+            actor=system_principal("tests", via="cli"),
+        )
+        session.commit()
+    return email
+
+
+def log_in(page: Any, base: str, email: str) -> None:
+    """Open the portfolio, get sent to the login form, log in, and land on the portfolio."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/portfolio")
+    expect(page).to_have_url(re.compile(r"/login\?next=/portfolio$"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}/portfolio")
+    expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()

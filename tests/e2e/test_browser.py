@@ -9,9 +9,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from fleetcare.core import auth
-from fleetcare.core.auth import Role, system_principal
-from tests.conftest import TEST_PASSWORD
+from fleetcare.core.auth import Role
+from tests.e2e.conftest import log_in, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -20,26 +19,7 @@ EMAIL = "pm@example.test"
 
 @pytest.fixture
 def product_manager(database) -> str:
-    with database.session() as session:
-        auth.create_user(
-            session,
-            email=EMAIL,
-            role=Role.PRODUCT,
-            password=TEST_PASSWORD,
-            actor=system_principal("tests", via="cli"),
-        )
-        session.commit()
-    return EMAIL
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/portfolio")
-    expect(page).to_have_url(re.compile(r"/login\?next=/portfolio$"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base}/portfolio")
-    expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
+    return make_user(database, EMAIL, Role.PRODUCT)
 
 
 def fill_product(page: Page, name: str, placed: str, support_end: str) -> None:

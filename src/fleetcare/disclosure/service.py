@@ -424,7 +424,7 @@ def inbox_counts(session: Session) -> dict[str, int]:
         .group_by(Report.status)
     )
     counts = {s.value: 0 for s in ReportStatus}
-    counts.update({str(status): int(count) for status, count in rows.tuples()})
+    counts.update({str(status): int(count) for status, count in rows})
     counts["quarantine"] = session.execute(
         select(func.count(Report.id)).where(Report.quarantined.is_(True))
     ).scalar_one()

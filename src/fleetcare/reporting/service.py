@@ -125,7 +125,7 @@ def _member_states(codes: Iterable[str]) -> list[str]:
             raise InvalidInput(f"{code!r} is not an EU Member State code such as DE or FR")
         if state not in found:
             found.append(state)
-    return found
+    return sorted(found)
 
 
 def _vulnerability_ids(ids: Iterable[str]) -> list[str]:
@@ -852,6 +852,7 @@ def export_document(
         "format": EXPORT_FORMAT,
         "regulation": "Regulation (EU) 2024/2847 (Cyber Resilience Act), Article 14",
         "case": case.reference,
+        "title": case.title,
         "kind": kind.value,
         "kind_label": rules.KIND_LABELS[kind.value],
         "document": document.key,

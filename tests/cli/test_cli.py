@@ -50,7 +50,8 @@ def test_operator_workflow(run):
     shown = json.loads(run("products", "show", "Door Lock DL2", "--json").stdout)
     assert shown["latest_release"] == "1.0.1"
     table = run("products", "list")
-    assert "Door Lock DL2" in table.stdout and "April 2033" in table.stdout
+    assert "Door Lock DL2" in table.stdout
+    assert "April 2033" in table.stdout
     verified = run("audit", "verify")
     assert verified.returncode == 0
     assert "audit log intact" in verified.stdout
@@ -71,7 +72,8 @@ def test_errors_exit_2_with_one_line(run):
     assert missing.returncode == 2
     assert "no product 'nope'" in missing.stderr
     weak = run("users", "add", "y@example.test", stdin="short\n")
-    assert weak.returncode == 2 and "too short" in weak.stderr
+    assert weak.returncode == 2
+    assert "too short" in weak.stderr
 
 
 def test_commands_refuse_an_uninitialised_database(tmp_path):

@@ -10,7 +10,6 @@ from huey.constants import EmptyData
 
 from fleetcare.core.jobs import PostgresStorage, build_huey
 from fleetcare.core.settings import Settings
-from tests.conftest import needs_postgres
 
 
 def _consume_one(huey: Huey) -> None:

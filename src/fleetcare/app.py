@@ -32,17 +32,12 @@ from fleetcare.disclosure.api import public_router as disclosure_public_router
 from fleetcare.disclosure.api import router as disclosure_router
 from fleetcare.disclosure.api import well_known_router as disclosure_well_known_router
 from fleetcare.intel.api import router as intel_router
-from fleetcare.lifecycle.api import public_router as lifecycle_public_router
-from fleetcare.lifecycle.api import router as lifecycle_router
 from fleetcare.matching.api import router as matching_router
 from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
 from fleetcare.reporting.api import router as reporting_router
 from fleetcare.sbom.api import router as sbom_router
-from fleetcare.updates.api import router as updates_router
-from fleetcare.updates.device_api import router as device_router
 from fleetcare.web.disclosure import router as disclosure_pages
-from fleetcare.web.lifecycle import router as lifecycle_pages
 from fleetcare.web.reporting import router as reporting_pages
 
 log = logging.getLogger("fleetcare.app")
@@ -107,13 +102,8 @@ def create_app(
         disclosure_public_router,
         disclosure_well_known_router,
         reporting_router,
-        updates_router,
-        device_router,
         disclosure_pages,
         reporting_pages,
-        lifecycle_router,
-        lifecycle_public_router,
-        lifecycle_pages,
     ):
         app.include_router(router)
     _add_operational_routes(app, database)

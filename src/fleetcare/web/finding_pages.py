@@ -112,18 +112,19 @@ def _bounds(match: Any) -> str:
 
 
 def _package_lines(affected: tuple[AffectedPackage, ...]) -> list[str]:
+    """One line per affected range (and per versions list) of each package, OSV style."""
     lines = []
     for package in affected:
-        ranges = []
+        where = package.purl or f"{package.ecosystem} {package.name}"
         for affected_range in package.ranges:
             events = ", ".join(f"{e.kind} {e.value}" for e in affected_range.events)
-            ranges.append(f"{affected_range.type}: {events}")
+            lines.append(f"{where} — {affected_range.type.lower()} range: {events}")
         if package.versions:
             shown = ", ".join(package.versions[:8])
             more = len(package.versions) - 8
-            ranges.append(f"versions {shown}{f' and {more} more' if more > 0 else ''}")
-        where = package.purl or f"{package.ecosystem} {package.name}"
-        lines.append(f"{where} — {'; '.join(ranges) or 'all versions'}")
+            lines.append(f"{where} — versions {shown}{f' and {more} more' if more > 0 else ''}")
+        if not package.ranges and not package.versions:
+            lines.append(f"{where} — all versions")
     return lines
 
 
@@ -169,6 +170,25 @@ def _source_views(records: list[tuple[str, VulnerabilityRecord]]) -> list[Source
     return views
 
 
+#: A lead longer than this is cut at the end of its first sentence.
+LEAD_LENGTH = 320
+
+
+def _description(summary: str, details: str) -> dict[str, Any]:
+    """The lead under the heading and the paragraphs of details below it, without saying the
+    same thing twice (a summary is often the start of the details, cut short)."""
+    paragraphs = [p.strip() for p in details.split("\n\n") if p.strip()]
+    if summary and not details.startswith(summary.rstrip(".… ")):
+        return {"lead": summary, "paragraphs": paragraphs}
+    if not paragraphs:
+        return {"lead": summary, "paragraphs": []}
+    first = paragraphs[0]
+    if len(first) <= LEAD_LENGTH:
+        return {"lead": first, "paragraphs": paragraphs[1:]}
+    end = first.find(". ", 0, LEAD_LENGTH)
+    return {"lead": first[: end + 1] if end > 0 else "", "paragraphs": paragraphs}
+
+
 @router.get("/vulnerabilities/{vulnerability_id}")
 def vulnerability_page(
     request: Request, vulnerability_id: str, session: DbSession, who: AnyUser
@@ -192,5 +212,5 @@ def vulnerability_page(
         candidates=candidates,
         sources=_source_views(store.source_records(session, vulnerability.id)),
         references=[(url, safe_link(url)) for url in vulnerability.references],
-        paragraphs=[p.strip() for p in vulnerability.details.split("\n\n") if p.strip()],
+        **_description(vulnerability.summary, vulnerability.details),
     )

@@ -304,3 +304,24 @@ def test_unknown_releases_are_not_found(client, feeds_loaded, log_in, path):
     response = client.get(path)
     assert response.status_code == 404
     assert "<h1>Not found</h1>" in response.text
+
+
+def test_a_version_with_plus_and_colon_has_a_page_and_an_export(client, database, log_in):
+    from tests.web.conftest import make_product
+
+    slug = make_product(database, "Gateway X1", releases=("1:2.0+b.7",))
+    attach(database, product="Gateway X1", version="1:2.0+b.7")
+    log_in(client, "viewer")
+    url = f"/portfolio/{slug}/releases/1%3A2.0%2Bb.7"
+    assert f'href="{url}"' in client.get(f"/portfolio/{slug}").text
+
+    page = client.get(url)
+    exported = client.get(f"{url}/sbom.cdx.json")
+
+    assert page.status_code == 200
+    assert f'action="{url}/sboms"' not in page.text  # a viewer
+    assert f'href="{url}/sbom.cdx.json"' in page.text
+    assert exported.headers["content-disposition"] == (
+        'attachment; filename="gateway-x1-1_2.0_b.7.cdx.json"'
+    )
+    assert exported.json()["metadata"]["component"]["version"] == "1:2.0+b.7"

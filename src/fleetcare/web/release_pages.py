@@ -14,6 +14,7 @@ size limit (`sbom.parse.DEFAULT_MAX_BYTES`), counted while it arrives rather tha
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -259,12 +260,13 @@ def export_sbom(
     """The release's components as one CycloneDX 1.6 SBOM, as the API exports it."""
     release = _release(session, slug, version)
     body = sbom_service.export_release(session, release.id)
-    name = f"{release.product.slug}-{release.version}.cdx.json"
+    # Versions may hold "+", "~" and ":", which some systems refuse in file names.
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{release.product.slug}-{release.version}.cdx.json")
     return Response(
         body,
         media_type="application/vnd.cyclonedx+json",
         headers={
-            "Content-Disposition": f'attachment; filename="{quote(name)}"',
+            "Content-Disposition": f'attachment; filename="{name}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },

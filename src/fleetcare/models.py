@@ -5,6 +5,7 @@ from fleetcare.core import jobs_models, notify_models
 from fleetcare.core import models as core_models
 from fleetcare.disclosure import models as disclosure_models
 from fleetcare.intel import models as intel_models
+from fleetcare.lifecycle import models as lifecycle_models
 from fleetcare.matching import models as matching_models
 from fleetcare.portfolio import models as portfolio_models
 from fleetcare.reporting import models as reporting_models
@@ -16,6 +17,7 @@ __all__ = [
     "disclosure_models",
     "intel_models",
     "jobs_models",
+    "lifecycle_models",
     "matching_models",
     "notify_models",
     "portfolio_models",

@@ -10,6 +10,7 @@ from fleetcare.matching import models as matching_models
 from fleetcare.portfolio import models as portfolio_models
 from fleetcare.reporting import models as reporting_models
 from fleetcare.sbom import models as sbom_models
+from fleetcare.updates import models as updates_models
 
 __all__ = [
     "core_events",
@@ -23,4 +24,5 @@ __all__ = [
     "portfolio_models",
     "reporting_models",
     "sbom_models",
+    "updates_models",
 ]

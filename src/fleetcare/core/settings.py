@@ -152,6 +152,26 @@ class Settings(BaseSettings):
     #: Who gets deadline alerts by email; empty: every active security user.
     reporting_alert_emails: list[str] = Field(default_factory=list)
 
+    # --- signed updates (updates): artifacts, TUF, devices, rollouts ---------------------------
+    #: Where firmware artifacts are kept: empty for <data_dir>/artifacts, or file:///path.
+    artifact_storage_url: str = ""
+    artifact_max_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    #: The server's TUF keys (targets, snapshot, timestamp, per product); default
+    #: <data_dir>/tuf-keys. Root keys never belong here.
+    tuf_keys_dir: Path | None = None
+    tuf_targets_days: int = Field(default=90, ge=2, le=3650)
+    tuf_snapshot_days: int = Field(default=7, ge=1, le=365)
+    tuf_timestamp_hours: int = Field(default=24, ge=1, le=24 * 30)
+    #: Requests per minute one device may make to the device API.
+    device_rate_limit: int = Field(default=60, ge=1)
+    #: How often devices are told to check in, and how often while an update is under way.
+    device_poll_seconds: int = Field(default=3600, ge=10)
+    device_busy_poll_seconds: int = Field(default=60, ge=5)
+    #: Longest a device or customer may postpone a security update (Annex I Part I (2)(c)).
+    security_postpone_max_days: int = Field(default=30, ge=1, le=365)
+    #: MQTT broker for update notifications (mqtt://host:port); empty: devices just poll.
+    mqtt_url: str = ""
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -1,0 +1,1 @@
+"""Signed over-the-air updates: artifacts, the TUF repository, devices, rollouts, device API."""

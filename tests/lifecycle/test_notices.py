@@ -115,7 +115,8 @@ def test_no_duplicate_after_a_restart_in_the_middle_of_sending(database, eol_set
     assert sorted(everyone) == sorted(f"c{n}" for n in range(1, 13))  # each exactly once
     with database.session() as session:
         notice = session.get(Notice, notice_id)
-        assert notice is not None and notice.status == "sent"
+        assert notice is not None
+        assert notice.status == "sent"
         assert service.notices_to_resume(session, later + dt.timedelta(hours=1)) == []
 
 
@@ -165,11 +166,14 @@ def test_a_postponed_support_end_starts_a_new_schedule(database, eol_settings, r
     with database.session() as session:
         notice = session.get(Notice, second)
         assert notice is not None
-        assert notice.support_end == dt.date(2032, 3, 31) and notice.months_before == 24
+        assert notice.support_end == dt.date(2032, 3, 31)
+        assert notice.months_before == 24
 
 
 def test_failed_deliveries_are_retried_then_marked_failed(database, eol_settings, monkeypatch):
-    settings = eol_settings.model_copy(update={"notify_max_attempts": 2, "notify_retry_seconds": 60})
+    settings = eol_settings.model_copy(
+        update={"notify_max_attempts": 2, "notify_retry_seconds": 60}
+    )
     make_fleet(database, settings, customers=1)
 
     def refuse(channels, delivery, notice, customer):  # type: ignore[no-untyped-def]
@@ -185,7 +189,8 @@ def test_failed_deliveries_are_retried_then_marked_failed(database, eol_settings
     with database.session() as session:
         [delivery] = service.list_deliveries(session, notice_id=notice_id)
         notice = session.get(Notice, notice_id)
-        assert notice is not None and notice.status == "sent"
+        assert notice is not None
+        assert notice.status == "sent"
     assert (delivery.status, delivery.attempts) == ("failed", 2)
     assert "ConnectionRefusedError" in delivery.last_error
 
@@ -220,7 +225,8 @@ def test_support_end_is_recorded_once_with_devices_in_the_field(database, eol_se
         assert service.record_support_ends(session, after) == 0
         session.commit()
         plan = service.get_plan(session, fleet.product_id)
-        assert plan is not None and plan.devices_at_support_end == 6
+        assert plan is not None
+        assert plan.devices_at_support_end == 6
         from fleetcare.core import events
 
         [event] = events.since(session, 0, kinds={"lifecycle.support_ended"})
@@ -237,8 +243,10 @@ def test_the_check_in_notice_and_the_rollout_rule(database, eol_settings):
         ended = service.device_notice(
             session, fleet.product_id, on=dt.date(2031, 4, 1), settings=eol_settings
         )
-        assert ending is not None and ending.to_dict()["type"] == "support_ending"
-        assert ended is not None and ended.to_dict() == {
+        assert ending is not None
+        assert ending.to_dict()["type"] == "support_ending"
+        assert ended is not None
+        assert ended.to_dict() == {
             "type": "end_of_support",
             "support_end": "2031-03-31",
             "support_end_month_year": "March 2031",
@@ -275,12 +283,17 @@ def test_the_texts_speak_the_customers_language_and_respect_offer_preferences():
     from fleetcare.lifecycle import texts
 
     subject, body = texts.notice_text(content, "de", devices=2, link="https://x/l")
-    assert subject == "Example Devices GmbH: Sicherheitsunterstützung für Thermostat T1 endet im März 2031"
-    assert "2 Ihrer Geräte" in body and "Unser Angebot: 30 % off" in body
+    assert (
+        subject
+        == "Example Devices GmbH: Sicherheitsunterstützung für Thermostat T1 endet im März 2031"
+    )
+    assert "2 Ihrer Geräte" in body
+    assert "Unser Angebot: 30 % off" in body
     subject, body = texts.notice_text(
         content, "fr", devices=1, link="https://x/l", offer=False, late=True, due="2030-03-31"
     )
     assert "ends in March 2031" in subject
-    assert "30 % off" not in body and "was due on 2030-03-31" in body
+    assert "30 % off" not in body
+    assert "was due on 2030-03-31" in body
     assert "- Factory reset: Hold the dial." in body
     assert rules.DECOMMISSIONING_STEPS["factory_reset"] == "Factory reset"

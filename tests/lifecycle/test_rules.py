@@ -87,7 +87,8 @@ def test_schedule_properties(support_end, months, hour, zone):
     schedule = rules.schedule(support_end, months, hour, zone)
     assert [m.months_before for m in schedule] == sorted(set(months), reverse=True)
     days = [m.on for m in schedule]
-    assert days == sorted(days) and len(set(days)) == len(days)
+    assert days == sorted(days)
+    assert len(set(days)) == len(days)
     for m in schedule:
         assert m.on <= support_end
         assert add_months(m.on, m.months_before) == support_end or support_end.day > m.on.day
@@ -109,31 +110,36 @@ SCHEDULE = rules.schedule(SUPPORT_END, [24, 12, 6, 3, 1], 9, "UTC")
 
 def test_nothing_is_due_before_the_first_milestone():
     decision = rules.decide(SCHEDULE, set(), utc(2029, 3, 31, 8, 59), SUPPORT_END, "UTC")
-    assert decision.send is None and decision.superseded == []
+    assert decision.send is None
+    assert decision.superseded == []
 
 
 def test_a_milestone_on_time_is_not_late():
     decision = rules.decide(SCHEDULE, set(), utc(2029, 3, 31, 9, 10), SUPPORT_END, "UTC")
-    assert decision.send is not None and decision.send.months_before == 24
+    assert decision.send is not None
+    assert decision.send.months_before == 24
     assert decision.late is False
 
 
 def test_a_missed_milestone_is_sent_late():
     decision = rules.decide(SCHEDULE, {24}, utc(2030, 4, 2, 12), SUPPORT_END, "UTC")
-    assert decision.send is not None and decision.send.months_before == 12
+    assert decision.send is not None
+    assert decision.send.months_before == 12
     assert decision.late is True
 
 
 def test_after_long_downtime_only_the_newest_goes_out_and_older_ones_are_superseded():
     decision = rules.decide(SCHEDULE, {24}, utc(2031, 1, 5), SUPPORT_END, "UTC")
-    assert decision.send is not None and decision.send.months_before == 3
+    assert decision.send is not None
+    assert decision.send.months_before == 3
     assert [m.months_before for m in decision.superseded] == [12, 6]
     assert decision.late
 
 
 def test_announced_milestones_are_not_due_again():
     decision = rules.decide(SCHEDULE, {24, 12}, utc(2030, 5, 1), SUPPORT_END, "UTC")
-    assert decision.send is None and decision.superseded == []
+    assert decision.send is None
+    assert decision.superseded == []
 
 
 def test_a_milestone_added_after_a_later_one_was_sent_is_superseded_not_sent():
@@ -158,7 +164,9 @@ def test_support_end_is_judged_in_the_manufacturers_zone():
 def test_feature_rollouts_stop_at_support_end_security_ones_do_not():
     end = dt.date(2030, 6, 30)
     assert rules.rollout_refusal(end, "feature", dt.date(2030, 6, 30)) is None
-    assert "feature rollouts stop" in (rules.rollout_refusal(end, "feature", dt.date(2030, 7, 1)) or "")
+    assert "feature rollouts stop" in (
+        rules.rollout_refusal(end, "feature", dt.date(2030, 7, 1)) or ""
+    )
     assert rules.rollout_refusal(end, "security", dt.date(2035, 1, 1)) is None
     assert rules.rollout_refusal(end, "mixed", dt.date(2035, 1, 1)) is None
 

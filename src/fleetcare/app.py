@@ -37,6 +37,8 @@ from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
 from fleetcare.reporting.api import router as reporting_router
 from fleetcare.sbom.api import router as sbom_router
+from fleetcare.updates.api import router as updates_router
+from fleetcare.updates.device_api import router as device_router
 from fleetcare.web.disclosure import router as disclosure_pages
 from fleetcare.web.reporting import router as reporting_pages
 
@@ -102,6 +104,8 @@ def create_app(
         disclosure_public_router,
         disclosure_well_known_router,
         reporting_router,
+        updates_router,
+        device_router,
         disclosure_pages,
         reporting_pages,
     ):

@@ -26,6 +26,8 @@ def _rules(dependant: Any) -> tuple[frozenset[Role] | None, str | None]:
             roles = call.fleetcare_roles
         if hasattr(call, "fleetcare_public"):
             public = call.fleetcare_public
+        if hasattr(call, "fleetcare_device"):  # signed device requests: the device only
+            roles = frozenset({"device"})
         sub_roles, sub_public = _rules(dep)
         roles = roles or sub_roles
         public = public or sub_public
@@ -61,7 +63,7 @@ def test_no_credentials_is_refused_everywhere_but_public_endpoints(app, client):
         if public is not None:
             continue
         response = client.request(method, _concrete(path), follow_redirects=False)
-        if path.startswith("/api/") or path == "/metrics":
+        if path.startswith(("/api/", "/device/")) or path == "/metrics":
             assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
             assert response.json()["error"]
         else:  # dashboard pages send people to the login page

@@ -1,0 +1,164 @@
+"""The native device API under /device/v1.
+
+Every endpoint but enrolment takes a signed request (see `fleetcare.updates.devices`) and is
+rate-limited per device; a device only ever sees and reports on itself.
+
+    POST /device/v1/enrol                     factory secret -> the device's own key
+    GET  /device/v1/checkin?installed=&state= assignment, poll interval, notices (ETag / 304)
+    POST /device/v1/status                    progress of an assignment (idempotent)
+    GET  /device/v1/tuf/metadata/{file}       TUF metadata (consistent snapshot names)
+    GET  /device/v1/tuf/targets/{path}        artifacts, with HTTP Range for resuming
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from fleetcare.core.errors import FleetcareError, RateLimited
+from fleetcare.core.http import DbSession, public
+from fleetcare.core.ratelimit import SlidingWindowLimiter
+from fleetcare.updates import devices, repository, service
+from fleetcare.updates.models import Device
+from fleetcare.updates.schemas import EnrolIn, StatusIn
+
+DEVICE_PREFIX = "/device/v1"
+router = APIRouter(prefix=DEVICE_PREFIX, tags=["device"])
+
+
+class RangeNotSatisfiable(FleetcareError):
+    status_code = 416
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+def device_auth(request: Request, session: DbSession, body: bytes = Depends(_body)) -> Device:
+    """The device that signed this request; refuses forgeries, replays and floods."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    device = devices.authenticate(
+        session,
+        request.headers.get("x-fleetcare-device", ""),
+        request.headers.get("x-fleetcare-seq", ""),
+        request.headers.get("x-fleetcare-signature", ""),
+        request.method,
+        target,
+        body,
+    )
+    limiters = request.app.state.rate_limiters
+    limiter = limiters.get("device")
+    if limiter is None:
+        limit = request.app.state.settings.device_rate_limit
+        limiter = limiters.setdefault("device", SlidingWindowLimiter(limit))
+    retry_after = limiter.hit(device.uid)
+    if retry_after is not None:
+        raise RateLimited(
+            f"too many requests from this device; try again in {retry_after} seconds",
+            {"retry_after": retry_after},
+        )
+    return device
+
+
+device_auth.fleetcare_device = True  # type: ignore[attr-defined]
+AuthenticDevice = Annotated[Device, Depends(device_auth)]
+
+
+@router.post("/enrol", dependencies=[Depends(public("device-enrol", 30))])
+def enrol(data: EnrolIn, session: DbSession) -> dict[str, str]:
+    """Enrol with the factory secret and the public key the device generated."""
+    device = devices.enrol(session, data.device, data.secret, data.public_key)
+    session.commit()
+    return {"device": device.uid, "state": device.state}
+
+
+@router.get("/checkin")
+def checkin(
+    request: Request,
+    session: DbSession,
+    device: AuthenticDevice,
+    installed: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    body = devices.checkin(
+        session,
+        request.app.state.settings,
+        device,
+        installed_version=installed,
+        device_state=state,
+    )
+    encoded = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(encoded, media_type="application/json", headers={"ETag": etag})
+
+
+@router.post("/status")
+def report_status(data: StatusIn, session: DbSession, device: AuthenticDevice) -> dict[str, Any]:
+    return devices.report_status(session, device, data)
+
+
+@router.get("/tuf/metadata/{filename}")
+def tuf_metadata(filename: str, session: DbSession, device: AuthenticDevice) -> Response:
+    body = repository.metadata_file(session, filename)
+    return Response(body, media_type="application/json", headers={"Cache-Control": "no-cache"})
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range, None for the whole file."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    first_text, dash, last_text = spec.strip().partition("-")
+    if unit.strip() != "bytes" or not dash or "," in spec:
+        raise RangeNotSatisfiable("only a single 'bytes=first-last' range is supported")
+    try:
+        if first_text == "":
+            first, last = max(0, size - int(last_text)), size - 1
+        else:
+            first = int(first_text)
+            last = int(last_text) if last_text else size - 1
+    except ValueError:
+        raise RangeNotSatisfiable(f"malformed range {header!r}") from None
+    if first >= size or last < first:
+        raise RangeNotSatisfiable(f"range {header!r} is outside the {size} bytes of the file")
+    return first, min(last, size - 1)
+
+
+@router.get("/tuf/targets/{path:path}")
+def tuf_target(
+    request: Request, path: str, session: DbSession, device: AuthenticDevice
+) -> Response:
+    artifact = service.find_target(session, path)
+    storage = service.config(request.app.state.settings).storage
+    size = storage.size(artifact.sha256)
+    wanted = _byte_range(request.headers.get("range"), size)
+    first, last = wanted or (0, size - 1)
+    handle = storage.open(artifact.sha256)
+    handle.seek(first)
+
+    def chunks() -> Iterator[bytes]:
+        remaining = last - first + 1
+        with handle:
+            while remaining > 0:
+                chunk = handle.read(min(remaining, 256 * 1024))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                yield chunk
+
+    headers = {"Accept-Ranges": "bytes", "Content-Length": str(last - first + 1)}
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return StreamingResponse(
+        chunks(),
+        status_code=206 if wanted is not None else 200,
+        media_type="application/octet-stream",
+        headers=headers,
+    )

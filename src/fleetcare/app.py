@@ -20,6 +20,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from fleetcare import __version__, wiring
+from fleetcare.advisories.api import router as advisories_router
+from fleetcare.advisories.api import well_known_router as csaf_well_known_router
 from fleetcare.core import migrations
 from fleetcare.core.api import router as core_router
 from fleetcare.core.auth import Principal
@@ -37,6 +39,7 @@ from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
 from fleetcare.reporting.api import router as reporting_router
 from fleetcare.sbom.api import router as sbom_router
+from fleetcare.triage.api import router as triage_router
 from fleetcare.updates.api import router as updates_router
 from fleetcare.updates.device_api import router as device_router
 from fleetcare.web.disclosure import router as disclosure_pages
@@ -104,6 +107,9 @@ def create_app(
         disclosure_public_router,
         disclosure_well_known_router,
         reporting_router,
+        triage_router,
+        advisories_router,
+        csaf_well_known_router,
         updates_router,
         device_router,
         disclosure_pages,

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 
 def connect() -> None:
+    from fleetcare.advisories import service as advisories_service
     from fleetcare.intel import service as intel_service
     from fleetcare.matching import engine
     from fleetcare.matching import service as matching_service
+    from fleetcare.triage import service as triage_service
 
     matching_service.connect()
     intel_service.use_keys(engine.record_keys)
     intel_service.on_changed(matching_service.rematch_hook)
+    triage_service.connect()
+    advisories_service.connect()

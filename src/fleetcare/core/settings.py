@@ -152,6 +152,17 @@ class Settings(BaseSettings):
     #: Who gets deadline alerts by email; empty: every active security user.
     reporting_alert_emails: list[str] = Field(default_factory=list)
 
+    # --- triage and advisories (CSAF) ----------------------------------------------------------
+    #: Days from a finding's first sighting to a decision and to a fix, per severity.
+    triage_sla_days: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 7, "high": 30, "medium": 90, "low": 180}
+    )
+    #: Prefix of advisory tracking ids (PREFIX-YEAR-NNNN).
+    advisory_id_prefix: str = "FCSA"
+    #: GnuPG home holding the CSAF signing key (made on first publication); default
+    #: <data_dir>/openpgp.
+    csaf_gnupg_home: Path | None = None
+
     # --- signed updates (updates): artifacts, TUF, devices, rollouts ---------------------------
     #: Where firmware artifacts are kept: empty for <data_dir>/artifacts, or file:///path.
     artifact_storage_url: str = ""

@@ -1,0 +1,1 @@
+"""Triage: a VEX status for every finding, its history, SLAs, supplier VEX and VEX export."""

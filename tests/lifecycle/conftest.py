@@ -40,7 +40,7 @@ def make_fleet(
     milestones: tuple[int, ...] = (24, 12, 6, 3, 1),
     name: str = "Thermostat T1",
 ) -> Fleet:
-    """A product on the market since 2024 with a plan, `customers` customers (c1, c2, ...) each
+    """A product on the market since 2021 with a plan, `customers` customers (c1, c2, ...) each
     owning `devices_each` devices, all accepting `channels`."""
     secrets: dict[str, str] = {}
     with database.session() as session:
@@ -49,7 +49,7 @@ def make_fleet(
             ProductIn(
                 name=name,
                 model_id="T1",
-                placed_on_market=dt.date(2024, 3, 1),
+                placed_on_market=dt.date(2021, 1, 4),
                 support_end=support_end,
             ),
             actor=SETUP,
@@ -94,4 +94,3 @@ def make_fleet(
 @pytest.fixture
 def eol_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"timezone": TZ, "base_url": "https://fleet.example"})
-

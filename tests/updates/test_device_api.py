@@ -76,7 +76,7 @@ def test_devices_past_support_end_are_told(client, database, fleet, tmp_path):
     notices = device.checkin().json()["notices"]
     assert notices[0]["type"] == "end_of_support"
     assert notices[0]["support_end"] == "2025-06-30"
-    assert "no longer receives security updates" in notices[0]["message"]
+    assert "June 2025" in notices[0]["message"]
 
 
 def test_metadata_and_targets_download_with_range(client, database, fleet, tmp_path):

@@ -197,3 +197,17 @@ def test_status_reports_are_idempotent_and_only_for_the_own_device(
     body = first.checkin().json()
     assert body["installed"] == {"version": "2.0.0", "release_counter": 2}
     assert body["assignment"] is None
+
+
+def test_feature_rollouts_stop_at_support_end(database, settings, fleet):
+    from fleetcare.portfolio.models import Product
+
+    add_release(database, settings, "2.1.0", kind="feature")
+    with database.session() as session:
+        product = session.get(Product, fleet.product_id)
+        product.placed_on_market = dt.date(2019, 1, 1)
+        product.support_end = dt.date(2025, 6, 30)
+        session.commit()
+    with pytest.raises(RuleViolation, match="support end"):
+        _rollout(database, version="2.1.0")
+    _start(database, _rollout(database, version="2.0.0"))  # security still goes out

@@ -340,8 +340,25 @@ NoticeProvider = Callable[[Session, Device, dt.date], list[dict[str, Any]]]
 notice_providers: list[NoticeProvider] = []
 
 
-def _support_notice(session: Session, device: Device, today: dt.date) -> list[dict[str, Any]]:
+def _lifecycle() -> Any:
+    """The lifecycle capability's service, when it is installed (it owns end-of-life notices
+    and the rule that feature rollouts stop at support end); None otherwise."""
+    try:
+        from fleetcare.lifecycle import service
+    except ImportError:
+        return None
+    return service
+
+
+def _support_notice(
+    session: Session, settings: Settings, device: Device, today: dt.date
+) -> list[dict[str, Any]]:
     """CRA Art. 13(19): tell the user, through the product, when security support ends."""
+    lifecycle = _lifecycle()
+    if lifecycle is not None:
+        notice = lifecycle.device_notice(session, device.product_id, on=today, settings=settings)
+        return [notice.to_dict()] if notice is not None else []
+    # Without the lifecycle capability: the same notice from the support end alone.
     product = portfolio.get_product(session, device.product_id)
     status = portfolio_rules.support_status(product.support_end, today)
     if status is portfolio_rules.SupportStatus.SUPPORTED:
@@ -413,7 +430,7 @@ def checkin(
         device.device_state = device_state[:100]
     choice, until = _security_choice(session, device, today)
     assignment = rollouts.offer_for(session, device, choice, now)
-    notices = _support_notice(session, device, today)
+    notices = _support_notice(session, settings, device, today)
     for provider in notice_providers:
         notices += provider(session, device, today)
     session.commit()

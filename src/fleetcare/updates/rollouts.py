@@ -77,6 +77,7 @@ def create(session: Session, data: RolloutIn, *, actor: Principal) -> Rollout:
     ).scalar()
     if signed is None:
         raise RuleViolation(f"release {data.version} is not signed yet: sign it before a rollout")
+    _check_support(session, release.product_id, release.kind)
     percents = [w.percent for w in data.waves if w.percent is not None]
     if percents != sorted(set(percents)):
         raise RuleViolation("wave percentages are cumulative and must rise from wave to wave")
@@ -109,6 +110,22 @@ def create(session: Session, data: RolloutIn, *, actor: Principal) -> Rollout:
     session.flush()
     _audit(session, actor, rollout, "create", version=data.version, mode=rollout.mode)
     return rollout
+
+
+def _check_support(session: Session, product_id: int, kind: str) -> None:
+    """After support end, feature rollouts stop; security releases still go out."""
+    from fleetcare.updates.devices import _lifecycle
+
+    lifecycle = _lifecycle()
+    if lifecycle is not None:
+        lifecycle.check_rollout_allowed(session, product_id, kind)
+        return
+    product = portfolio.get_product(session, product_id)
+    if kind not in SECURITY_KINDS and utcnow().date() > product.support_end:
+        raise RuleViolation(
+            f"security support for {product.name} ended on {product.support_end}: feature "
+            "rollouts stop at support end, only security releases may still be rolled out"
+        )
 
 
 def _matches(device: Device, selection: dict[str, Any]) -> bool:
@@ -163,6 +180,9 @@ def start(session: Session, rollout_id: int, *, actor: Principal) -> Rollout:
     rollout = get(session, rollout_id)
     if rollout.status != "draft":
         raise Conflict(f"rollout {rollout_id} is {rollout.status}; only a draft can start")
+    _check_support(
+        session, rollout.product_id, portfolio.get_release_by_id(session, rollout.release_id).kind
+    )
     rollout.status = "running"
     rollout.current_wave = 0
     count = assign_new_devices(session, rollout)

@@ -42,6 +42,7 @@ from fleetcare.sbom.api import router as sbom_router
 from fleetcare.triage.api import router as triage_router
 from fleetcare.updates.api import router as updates_router
 from fleetcare.updates.device_api import router as device_router
+from fleetcare.web.updates import router as updates_pages
 from fleetcare.web.disclosure import router as disclosure_pages
 from fleetcare.web.reporting import router as reporting_pages
 
@@ -112,6 +113,7 @@ def create_app(
         csaf_well_known_router,
         updates_router,
         device_router,
+        updates_pages,
         disclosure_pages,
         reporting_pages,
     ):

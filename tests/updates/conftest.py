@@ -65,6 +65,11 @@ def add_release(
 
 @pytest.fixture
 def fleet(database: Database, settings: Settings, tmp_path: Path) -> Fleet:
+    return make_fleet(database, settings, tmp_path)
+
+
+def make_fleet(database: Database, settings: Settings, tmp_path: Path) -> Fleet:
+    """Set up the TUF repository and the 'Gateway' product with two signed releases."""
     offline = tmp_path / "offline"
     root_path = keys.init_keys(offline, root_keys=3, threshold=2)
     cfg = service.config(settings)
@@ -110,4 +115,3 @@ def enrolled(client: TestClient, tmp_path: Path, uid: str) -> DeviceClient:
     response = device.enrol(SECRET)
     assert response.status_code == 200, response.text
     return device
-

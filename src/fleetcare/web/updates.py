@@ -1,0 +1,69 @@
+"""Pages of updates: rollouts with their progress per wave, and the fleet by installed release.
+
+Everyone with an account reads them; release managers pause, resume, abort and start
+rollouts from here. Charts are SVG drawn on the server (see `fleetcare.updates.charts`).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from fleetcare.core.errors import FleetcareError, InvalidInput
+from fleetcare.core.http import DbSession
+from fleetcare.updates import charts, repository, rollouts
+from fleetcare.web.auth import AnyUser, ReleaseManager, check_csrf
+from fleetcare.web.rendering import render
+
+router = APIRouter(tags=["pages"])
+
+
+@router.get("/updates")
+def updates_overview(request: Request, session: DbSession, who: AnyUser) -> Response:
+    fleet = rollouts.fleet_by_release(session)
+    bars, height = charts.horizontal_bars(fleet)
+    return render(
+        request,
+        "updates.html",
+        rollouts=[rollouts.rollout_out(session, r) for r in rollouts.list_rollouts(session)],
+        bars=bars,
+        chart_height=height,
+        devices=sum(n for _, n in fleet),
+        tuf=repository.status(session),
+        chart=charts,
+    )
+
+
+@router.get("/updates/rollouts/{rollout_id}")
+def rollout_page(request: Request, rollout_id: int, session: DbSession, who: AnyUser) -> Response:
+    rollout = rollouts.rollout_out(session, rollouts.get(session, rollout_id))
+    return render(
+        request,
+        "rollout.html",
+        rollout=rollout,
+        segments=[charts.progress_segments(w.counts) for w in rollout.waves],
+        chart=charts,
+    )
+
+
+@router.post("/updates/rollouts/{rollout_id}/{action}")
+async def change_rollout(
+    request: Request, rollout_id: int, action: str, who: ReleaseManager
+) -> Response:
+    await check_csrf(request)
+    operations = {
+        "start": rollouts.start,
+        "pause": rollouts.pause,
+        "resume": rollouts.resume,
+        "abort": rollouts.abort,
+    }
+    if action not in operations:
+        raise InvalidInput(f"unknown action {action!r}")
+    with request.app.state.db.session() as session:
+        try:
+            operations[action](session, rollout_id, actor=who)
+            session.commit()
+        except FleetcareError:
+            session.rollback()
+            raise
+    return RedirectResponse(f"/updates/rollouts/{rollout_id}", status_code=303)

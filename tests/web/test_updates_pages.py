@@ -1,0 +1,74 @@
+"""The update pages: the fleet chart, rollouts with their waves, and pausing from the page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import update
+
+from fleetcare.core.auth import Role
+from fleetcare.updates import rollouts
+from fleetcare.updates.models import Device
+from fleetcare.updates.schemas import RolloutIn, WaveIn
+from tests.updates.conftest import ACTOR, Fleet, make_fleet, register
+
+
+@pytest.fixture
+def fleet(database, settings, tmp_path) -> Fleet:  # type: ignore[no-untyped-def]
+    return make_fleet(database, settings, tmp_path)
+
+
+def _running_rollout(database) -> int:  # type: ignore[no-untyped-def]
+    register(database, [f"dev-{i}" for i in range(20)])
+    with database.session() as session:
+        rollout = rollouts.create(
+            session,
+            RolloutIn(
+                name="Security fix 2.0.0",
+                product="gateway",
+                version="2.0.0",
+                waves=[WaveIn(percent=20), WaveIn(percent=100)],
+            ),
+            actor=ACTOR,
+        )
+        rollouts.start(session, rollout.id, actor=ACTOR)
+        session.execute(update(Device).values(state="active", installed_version="1.0.0"))
+        session.commit()
+        return rollout.id
+
+
+def test_overview_and_rollout_pages(client, database, fleet: Fleet, log_in):
+    rollout_id = _running_rollout(database)
+    log_in(client, Role.VIEWER)
+    overview = client.get("/updates")
+    assert overview.status_code == 200
+    assert "Security fix 2.0.0" in overview.text
+    assert "<svg" in overview.text
+    assert "<script" not in overview.text
+    assert "20 (100%)" in overview.text  # the bar of release 1.0.0
+    assert not re.search(r"\sstyle=", overview.text)
+    page = client.get(f"/updates/rollouts/{rollout_id}")
+    assert page.status_code == 200
+    assert "Wave 1 (current)" in page.text
+    assert "pending: " in page.text
+    assert "/pause" not in page.text  # a viewer gets no buttons
+
+
+def test_a_release_manager_pauses_from_the_page(client, database, fleet: Fleet, log_in):
+    rollout_id = _running_rollout(database)
+    viewer_csrf = log_in(client, Role.VIEWER)
+    refused = client.post(
+        f"/updates/rollouts/{rollout_id}/pause",
+        data={"csrf_token": viewer_csrf},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    csrf = log_in(client, Role.RELEASE)
+    no_token = client.post(f"/updates/rollouts/{rollout_id}/pause", follow_redirects=False)
+    assert no_token.status_code in (400, 403)
+    done = client.post(
+        f"/updates/rollouts/{rollout_id}/pause", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert "paused by" in client.get(f"/updates/rollouts/{rollout_id}").text

@@ -34,6 +34,8 @@ from fleetcare.disclosure.api import public_router as disclosure_public_router
 from fleetcare.disclosure.api import router as disclosure_router
 from fleetcare.disclosure.api import well_known_router as disclosure_well_known_router
 from fleetcare.intel.api import router as intel_router
+from fleetcare.lifecycle.api import public_router as lifecycle_public_router
+from fleetcare.lifecycle.api import router as lifecycle_router
 from fleetcare.matching.api import router as matching_router
 from fleetcare.portfolio.api import public_router as portfolio_public_router
 from fleetcare.portfolio.api import router as portfolio_router
@@ -44,6 +46,7 @@ from fleetcare.updates.api import router as updates_router
 from fleetcare.updates.device_api import router as device_router
 from fleetcare.web.updates import router as updates_pages
 from fleetcare.web.disclosure import router as disclosure_pages
+from fleetcare.web.lifecycle import router as lifecycle_pages
 from fleetcare.web.reporting import router as reporting_pages
 
 log = logging.getLogger("fleetcare.app")
@@ -116,6 +119,9 @@ def create_app(
         updates_pages,
         disclosure_pages,
         reporting_pages,
+        lifecycle_router,
+        lifecycle_public_router,
+        lifecycle_pages,
     ):
         app.include_router(router)
     _add_operational_routes(app, database)

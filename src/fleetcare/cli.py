@@ -36,6 +36,7 @@ from fleetcare.core.notify_cli import deliveries, webhooks_app
 from fleetcare.core.settings import SettingsError
 from fleetcare.disclosure.cli import reports_app, security_txt_app
 from fleetcare.intel.cli import feeds_app
+from fleetcare.lifecycle.cli import eol_app
 from fleetcare.matching import cli as matching_cli
 from fleetcare.matching.cli import findings_app, vulns_app
 from fleetcare.reporting.cli import cases_app
@@ -67,6 +68,7 @@ app.add_typer(reports_app, name="reports")
 app.add_typer(security_txt_app, name="security-txt")
 app.add_typer(cases_app, name="cases")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(eol_app, name="eol")
 app.command("deliveries")(deliveries)
 app.command("scan")(matching_cli.scan)
 app.command("match")(matching_cli.match)

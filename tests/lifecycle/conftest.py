@@ -86,9 +86,23 @@ def make_fleet(
             if secret:
                 secrets[ref] = secret
             rows += [f"{ref}-dev{d},{ref},{product.slug}" for d in range(devices_each)]
-        service.import_devices_csv(session, "\n".join(rows) + "\n", actor=SETUP)
+        if len(rows) > 1:
+            service.import_devices_csv(session, "\n".join(rows) + "\n", actor=SETUP)
         session.commit()
         return Fleet(product.id, product.slug, support_end, secrets)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Users for tokens and logins are made in most tests here; argon2 at production cost
+    would dominate their run time (tests/core covers the real parameters)."""
+    from argon2 import PasswordHasher
+
+    from fleetcare.core import auth
+
+    monkeypatch.setattr(
+        auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture

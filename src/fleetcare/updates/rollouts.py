@@ -273,8 +273,11 @@ def evaluate(session: Session, rollout_id: int) -> str:
                 after={"status": "paused", "reason": rollout.pause_reason},
             )
         elif verdict is rules.WaveVerdict.ADVANCE:
+            last = rollout.current_wave + 1 >= len(waves)
+            if last and any(mine.get(s, 0) for s in ("pending", "downloading", "installing")):
+                break  # the last wave finishes once every device in it has answered
             wave.finished_at = utcnow()
-            if rollout.current_wave + 1 >= len(waves):
+            if last:
                 rollout.status = "finished"
             else:
                 rollout.current_wave += 1

@@ -658,6 +658,12 @@ def public_notice(product: Any, plan: EolPlan, on: dt.date | None = None) -> dic
     }
 
 
+def published_slugs(session: Session) -> set[str]:
+    """Slugs of the products whose end-of-life notice is public (for the support page)."""
+    plans = session.execute(select(EolPlan.product_id).where(EolPlan.published.is_(True)))
+    return {portfolio.get_product(session, row[0]).slug for row in plans}
+
+
 def plans_by_product(session: Session) -> dict[int, EolPlan]:
     return {p.product_id: p for p in session.execute(select(EolPlan)).scalars()}
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from fleetcare.core import auth as core_auth
 from fleetcare.core.errors import FleetcareError, InvalidInput
 from fleetcare.core.http import DbSession, public
+from fleetcare.lifecycle import service as lifecycle
 from fleetcare.matching import service as matching
 from fleetcare.portfolio import service
 from fleetcare.portfolio.rules import JUSTIFICATION_FACTORS
@@ -439,6 +440,7 @@ def support_page(request: Request, session: DbSession) -> Response:
         request,
         "support.html",
         products=items,
+        eol_notices=lifecycle.published_slugs(session),
         user=None,
         today=today,
         manufacturer=request.app.state.settings.manufacturer_name,

@@ -45,6 +45,7 @@ from fleetcare.triage.api import router as triage_router
 from fleetcare.updates.api import router as updates_router
 from fleetcare.updates.device_api import router as device_router
 from fleetcare.web.updates import router as updates_pages
+from fleetcare.web.advisory_pages import router as advisory_pages
 from fleetcare.web.disclosure import router as disclosure_pages
 from fleetcare.web.lifecycle import router as lifecycle_pages
 from fleetcare.web.reporting import router as reporting_pages
@@ -118,6 +119,7 @@ def create_app(
         device_router,
         updates_pages,
         disclosure_pages,
+        advisory_pages,
         reporting_pages,
         lifecycle_router,
         lifecycle_public_router,

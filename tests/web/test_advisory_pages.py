@@ -1,0 +1,91 @@
+"""Triage and advisory pages: deciding through the form (refusals shown, nothing saved), roles,
+authoring and publishing an advisory, and the public pages rendered from the CSAF document."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from fleetcare.advisories import service as advisories
+from fleetcare.core.auth import Role
+from tests.triage.conftest import finding_id, findings_db  # noqa: F401 - a fixture
+
+GX = "gateway-gx-500"
+
+
+@pytest.fixture(autouse=True)
+def _stop_gpg_agent(settings):
+    yield
+    advisories.signer(settings).stop_agent()
+
+
+def test_triage_form_refuses_then_saves(client, log_in, findings_db):  # noqa: F811
+    fid = finding_id(findings_db, GX, "23.05.5-gx3", "libcurl", "CVE-2023-38545")
+    csrf = log_in(client, Role.SECURITY)
+    page = client.get(f"/findings/{fid}/triage")
+    assert page.status_code == 200
+    assert "SOCKS5" in page.text or "CVE-2023-38545" in page.text
+    refused = client.post(f"/findings/{fid}/triage",
+                          data={"csrf_token": csrf, "vex_status": "affected"})
+    assert refused.status_code == 422
+    assert "action statement" in refused.text
+    saved = client.post(f"/findings/{fid}/triage", data={
+        "csrf_token": csrf, "vex_status": "fixed", "fixed_release": "24.10.2-gx5",
+        "reason": "curl 8.4.0 in gx5"}, follow_redirects=False)
+    assert saved.status_code == 303
+    after = client.get(f"/findings/{fid}/triage").text
+    assert "curl 8.4.0 in gx5" in after
+    board = client.get("/triage")
+    assert board.status_code == 200
+    assert f"/findings/{fid}/triage" not in board.text.split('id="undecided"')[1].split(
+        "</section>")[0]
+
+
+def test_viewer_reads_but_cannot_decide(client, log_in, findings_db):  # noqa: F811
+    fid = finding_id(findings_db, GX, "23.05.5-gx3", "busybox", "CVE-2022-48174")
+    csrf = log_in(client, Role.VIEWER)
+    page = client.get(f"/findings/{fid}/triage")
+    assert page.status_code == 200
+    assert 'action="/findings/' not in page.text
+    refused = client.post(f"/findings/{fid}/triage",
+                          data={"csrf_token": csrf, "vex_status": "not_affected",
+                                "justification": "component_not_present"})
+    assert refused.status_code == 403
+    assert client.get("/advisories").status_code == 200
+
+
+@pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+def test_author_and_publish_from_the_dashboard(client, log_in, findings_db):  # noqa: F811
+    csrf = log_in(client, Role.SECURITY)
+    created = client.post("/advisories", data={
+        "csrf_token": csrf, "title": "GX-500 <script>alert(1)</script> busybox", "product": GX,
+        "vulnerabilities": "CVE-2022-48174", "summary": "busybox in the GX-500", "tlp": "WHITE",
+    }, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    url = created.headers["location"]
+    draft = client.get(url)
+    assert "<script>alert(1)</script>" not in draft.text
+    # Nothing is decided yet: CSAF wants a conclusive status (6.1.27), so publishing waits.
+    assert "6.1.27" in draft.text
+    assert "/vulnerabilities/0/product_status" in draft.text
+    tracking_id = url.rsplit("/", 1)[1]
+    refused = client.post(f"{url}/publish", data={"csrf_token": csrf, "status": "final"})
+    assert refused.status_code == 422
+    assert "6.1.27" in refused.text
+    assert client.get(f"/security/advisories/{tracking_id}").status_code == 404  # a draft
+    fid = finding_id(findings_db, GX, "23.05.5-gx3", "busybox", "CVE-2022-48174")
+    client.post(f"/findings/{fid}/triage", data={
+        "csrf_token": csrf, "vex_status": "affected", "action_statement": "Disable telnetd."})
+    assert "every mandatory test" in client.get(url).text
+    published = client.post(f"{url}/publish", data={"csrf_token": csrf, "status": "final"},
+                            follow_redirects=False)
+    assert published.status_code == 303, published.text
+    public = client.get(f"/security/advisories/{tracking_id}")
+    assert public.status_code == 200
+    assert "Disable telnetd." in public.text
+    assert "Affected" in public.text
+    assert tracking_id in client.get("/security/advisories").text
+    bad = client.post("/advisories", data={"csrf_token": csrf, "title": "x", "product": GX,
+                                           "vulnerabilities": "", "summary": ""})
+    assert bad.status_code == 422

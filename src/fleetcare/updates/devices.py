@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fleetcare.core import audit
 from fleetcare.core.auth import Principal
@@ -328,7 +329,8 @@ def authenticate(
         session.rollback()
         raise NotAuthenticated("replayed request: its sequence number was already used")
     session.commit()
-    session.refresh(device)
+    for name, value in values.items():  # what the UPDATE wrote, without reading it back
+        set_committed_value(device, name, value)
     return device
 
 

@@ -1,0 +1,196 @@
+"""Device check-ins per second with 10,000 registered devices, as a ratio to a bare ASGI endpoint.
+
+Every check-in is a real signed request (Ed25519, a rising sequence number: the server refuses
+replays, so each request is signed anew by the load generator), spread round-robin over the
+10,000 devices, answered with the device's assignment and notices; a security rollout is
+running, so a share of the devices get an assignment. The server and the bare endpoint are
+served by uvicorn (one worker, same flags) in the same run and loaded over 16 keep-alive
+connections. Runs on SQLite and, when FLEETCARE_BENCH_POSTGRES_URL is set, on PostgreSQL (a
+scratch database is created and dropped). Also prints the server's resident memory.
+
+    python -m bench.device_checkin [--devices 10000] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import io
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from bench._load import LoadResult, free_port, load, serve
+
+PATH = "/device/v1/checkin?installed=1.0.0"
+
+
+def prepare(database_url: str, data_dir: Path, count: int) -> list[tuple[str, Ed25519PrivateKey]]:
+    os.environ["FLEETCARE_DATA_DIR"] = str(data_dir)
+    os.environ["FLEETCARE_DATABASE_URL"] = database_url
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from fleetcare.core import migrations
+    from fleetcare.core.auth import system_principal
+    from fleetcare.core.db import Database
+    from fleetcare.core.settings import get_settings, reset_settings
+    from fleetcare.portfolio import service as portfolio
+    from fleetcare.portfolio.schemas import ProductIn, ReleaseIn
+    from fleetcare.updates import devices, keys, repository, rollouts, service
+    from fleetcare.updates.models import Device
+    from fleetcare.updates.schemas import DeviceIn, RolloutIn, WaveIn
+
+    reset_settings()
+    settings = get_settings()
+    db = Database(settings.resolved_database_url)
+    migrations.upgrade(db.engine)
+    actor = system_principal("bench", via="cli")
+    cfg = service.config(settings)
+    root = keys.init_keys(data_dir / "offline")
+    cfg.keys_dir.mkdir(parents=True)
+    for role in keys.ONLINE_ROLES:
+        (cfg.keys_dir / f"{role}.pem").write_bytes((data_dir / "offline" / f"{role}.pem").read_bytes())
+    identities = [(f"bench-{i:06d}", Ed25519PrivateKey.generate()) for i in range(count)]
+    with db.session() as session:
+        repository.install_root(session, root.read_bytes())
+        repository.start(session, cfg.keys_dir, lifetimes=cfg.lifetimes)
+        portfolio.create_product(session, ProductIn(
+            name="Bench Gateway", placed_on_market=dt.date(2026, 1, 1),
+            support_end=dt.date(2032, 1, 1)), actor=actor)
+        for version in ("1.0.0", "1.0.1"):
+            portfolio.create_release(session, "bench-gateway", ReleaseIn(
+                version=version, release_date=dt.date(2026, 1, 1), kind="security"), actor=actor)
+            service.upload_artifact(session, settings, "bench-gateway", version, "fw.bin",
+                                    io.BytesIO(version.encode() * 1000), actor=actor)
+            service.sign_release(session, settings, "bench-gateway", version, actor=actor)
+        devices.import_factory_list(session, "bench-gateway", [
+            DeviceIn(uid=uid, public_key=key.public_key().public_bytes(
+                Encoding.Raw, PublicFormat.Raw).hex(), groups=["canary"] if i % 10 == 0 else [])
+            for i, (uid, key) in enumerate(identities)
+        ], actor=actor)
+        # Steady state: every device has enrolled and reported 1.0.0 before the measurement.
+        release = portfolio.get_release(session, "bench-gateway", "1.0.0")
+        session.execute(update(Device).values(
+            state="active", installed_release_id=release.id, installed_version="1.0.0",
+            installed_counter=1))
+        rollout = rollouts.create(session, RolloutIn(
+            name="bench", product="bench-gateway", version="1.0.1",
+            waves=[WaveIn(groups=["canary"]), WaveIn(percent=100)]), actor=actor)
+        rollouts.start(session, rollout.id, actor=actor)
+        session.commit()
+    db.dispose()
+    return identities
+
+
+def _signed_request(uid: str, key: Ed25519PrivateKey, seq: int) -> bytes:
+    message = "\n".join(["fleetcare-device-v1", "GET", PATH, str(seq),
+                         hashlib.sha256(b"").hexdigest()]).encode()
+    signature = key.sign(message).hex()
+    return (f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fleetcare-Device: {uid}\r\n"
+            f"X-Fleetcare-Seq: {seq}\r\nX-Fleetcare-Signature: {signature}\r\n\r\n").encode()
+
+
+def load_checkins(port: int, identities: list[tuple[str, Ed25519PrivateKey]], seconds: float,
+                  connections: int = 16) -> LoadResult:
+    next_device = [0]
+
+    async def worker(stop_at: float, result: LoadResult) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop_at:
+                uid, key = identities[next_device[0] % len(identities)]
+                next_device[0] += 1
+                request = _signed_request(uid, key, time.time_ns() // 1000)
+                start = time.perf_counter()
+                writer.write(request)
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:].strip())
+                if length:
+                    await reader.readexactly(length)
+                result.latencies.append(time.perf_counter() - start)
+                if not status_line.startswith(b"HTTP/1.1 200"):
+                    result.errors += 1
+                result.requests += 1
+        finally:
+            writer.close()
+
+    async def run() -> LoadResult:
+        result = LoadResult(0, 0.0, [], 0)
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(start + seconds, result) for _ in range(connections)))
+        result.seconds = time.perf_counter() - start
+        return result
+
+    return asyncio.run(run())
+
+
+def _memory(pid: int) -> str:
+    """Resident memory of the server process and its children (uvicorn runs the app in-process)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return f"RSS {fields.get('VmRSS', '?')}, peak {fields.get('VmHWM', '?')}"
+
+
+def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        identities = prepare(database_url, Path(tmp), count)
+        print(f"[{label}] {count} devices registered in {time.perf_counter() - started:.1f} s")
+        env = {"FLEETCARE_DATA_DIR": tmp, "FLEETCARE_DATABASE_URL": database_url,
+               "FLEETCARE_LOG_LEVEL": "WARNING", "FLEETCARE_RUN_JOBS": "0",
+               "FLEETCARE_DEVICE_RATE_LIMIT": "100000"}
+        port = free_port()
+        with serve("bench._bare_app:app", port):
+            bare = load(port, "/", seconds=seconds)
+        port = free_port()
+        with serve("fleetcare.app:create_app_from_env", port, env=env, factory=True) as server:
+            load_checkins(port, identities, 1.0, connections=4)  # warm-up, not counted
+            checkins = load_checkins(port, identities, seconds)
+            memory = _memory(server.pid)
+        print(bare.line(f"[{label}] bare ASGI endpoint (baseline)"))
+        print(checkins.line(f"[{label}] GET /device/v1/checkin (signed)"))
+        print(f"[{label}] ratio check-in/baseline: {checkins.rate / bare.rate:.3f}   server {memory}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_one("SQLite", f"sqlite:///{tmp}/bench.db", args.devices, args.seconds)
+    postgres = os.environ.get("FLEETCARE_BENCH_POSTGRES_URL", "")
+    if postgres:
+        from sqlalchemy import create_engine, text
+
+        name = f"fleetcare_bench_checkin_{os.getpid()}"
+        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            run_one("PostgreSQL", postgres.rsplit("/", 1)[0] + f"/{name}", args.devices, args.seconds)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
+    else:
+        print("PostgreSQL skipped: set FLEETCARE_BENCH_POSTGRES_URL")
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fleetcare.advisories.cli import advisories_app
 from fleetcare.clitools import (
     JsonOpt,
     cli_actor,
@@ -42,6 +43,7 @@ from fleetcare.matching.cli import findings_app, vulns_app
 from fleetcare.reporting.cli import cases_app
 from fleetcare.sbom import commands as _sbom_commands  # noqa: F401 - adds import/export/list
 from fleetcare.sbom.cli import sbom_app
+from fleetcare.triage.cli import triage_app, vex_app
 from fleetcare.updates import cli as updates_cli
 
 app = typer.Typer(
@@ -68,6 +70,9 @@ app.add_typer(reports_app, name="reports")
 app.add_typer(security_txt_app, name="security-txt")
 app.add_typer(cases_app, name="cases")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(triage_app, name="triage")
+app.add_typer(vex_app, name="vex")
+app.add_typer(advisories_app, name="advisories")
 app.add_typer(eol_app, name="eol")
 app.command("deliveries")(deliveries)
 app.command("scan")(matching_cli.scan)

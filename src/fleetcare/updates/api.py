@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +13,7 @@ from fleetcare.core.auth import Principal, Role
 from fleetcare.core.errors import InvalidInput, TooLarge
 from fleetcare.core.http import API_PREFIX, READERS, DbSession, require
 from fleetcare.portfolio import service as portfolio
-from fleetcare.updates import devices, repository, rollouts, service
+from fleetcare.updates import devices, exposure, repository, rollouts, service
 from fleetcare.updates.schemas import (
     DeviceOut,
     FactoryList,
@@ -203,3 +204,19 @@ def fleet_by_release(
     """Active devices by installed release."""
     product_id = portfolio.get_product(session, product).id if product else None
     return [{"version": v, "devices": n} for v, n in rollouts.fleet_by_release(session, product_id)]
+
+
+@router.get("/vulnerabilities/{vulnerability_id}/exposure")
+def vulnerability_exposure(
+    vulnerability_id: str, session: DbSession, who: Reader
+) -> list[dict[str, Any]]:
+    """Per affected product: devices running an affected release, devices with the fix, and
+    the median days from the fix's signature to installation."""
+    return [asdict(e) for e in exposure.exposure(session, vulnerability_id)]
+
+
+@router.get("/products/{product_ref}/coverage")
+def release_coverage(product_ref: str, session: DbSession, who: Reader) -> list[dict[str, Any]]:
+    """Every signed release with the devices that run it and how fast rollouts installed it."""
+    product = portfolio.get_product(session, product_ref)
+    return [asdict(c) for c in exposure.coverage(session, product.id)]

@@ -212,6 +212,9 @@ def load_demo(session: Session, *, actor: Principal, if_empty: bool = False) -> 
         from fleetcare.reporting.demo import load_demo as load_reporting_demo
 
         report.extend(load_reporting_demo(session, actor=actor, settings=get_settings()))
+        from fleetcare.advisories.demo import load_demo as load_advisories_demo
+
+        report.extend(load_advisories_demo(session, actor=actor, settings=get_settings()))
         from fleetcare.updates.demo import load_demo as load_updates_demo
 
         report.extend(load_updates_demo(session, get_settings(), actor=actor))

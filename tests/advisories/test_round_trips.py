@@ -71,3 +71,11 @@ def test_broken_advisories_fail_with_the_right_test_number():
     schema = copy.deepcopy(doc)
     del schema["document"]["publisher"]
     assert {p.test for p in csafdoc.validate(schema)} == {"schema"}
+
+
+def test_security_txt_names_the_provider_metadata():
+    from fleetcare.core.settings import Settings
+    from fleetcare.disclosure.service import security_txt_fields
+
+    fields = security_txt_fields(Settings(base_url="https://psirt.example.com"))
+    assert ("CSAF", "https://psirt.example.com/.well-known/csaf/provider-metadata.json") in fields

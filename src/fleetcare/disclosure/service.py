@@ -1047,8 +1047,9 @@ def security_txt_fields(settings: Settings) -> list[tuple[str, str]]:
     fields.append(("Policy", f"{base}/security/policy"))
     if settings.security_hiring_url:
         fields.append(("Hiring", settings.security_hiring_url))
-    if settings.security_csaf_url:
-        fields.append(("CSAF", settings.security_csaf_url))
+    # fleetcare is itself a CSAF trusted provider; a configured URL (another host) wins.
+    csaf_url = settings.security_csaf_url or f"{base}/.well-known/csaf/provider-metadata.json"
+    fields.append(("CSAF", csaf_url))
     return fields
 
 

@@ -205,7 +205,7 @@ def notices(
         with session_scope() as session:
             ids = service.schedule_notices(session, config)
             session.commit()
-            for notice_id in ids + service.notices_to_resume(session):
+            for notice_id in dict.fromkeys(ids + service.notices_to_resume(session)):
                 report = service.send_notice(session, notice_id, config)
                 out.print(
                     f"notice {notice_id}: {report.sent} sent, {report.failed} failed, "

@@ -921,70 +921,93 @@ def _payload(
 def _send(
     channels: _Channels, delivery: NoticeDelivery, notice: Notice, customer: Customer | None
 ) -> None:
-    settings = channels.settings
-    link = f"{settings.base_url.rstrip('/')}/end-of-life/read/{delivery.read_token}"
+    """Make one delivery on its channel; DeliveryFailed (retry) or ChannelOff (skip) if not."""
+    link = f"{channels.settings.base_url.rstrip('/')}/end-of-life/read/{delivery.read_token}"
     if delivery.channel == "email":
-        language = customer.language if customer else "en"
-        subject, body = texts.notice_text(
-            notice.content,
-            language,
-            devices=delivery.devices,
-            link=link,
-            offer=customer is None or customer.transition_offers,
-            late=notice.late,
-            due=notice.due_at.date().isoformat(),
-        )
-        for address in delivery.target.split(", "):
-            notify.send_email(settings, to=address, subject=subject, body=body, event=EVENT)
+        _send_email(channels.settings, delivery, notice, customer, link)
         return
     payload = json.dumps(
         _payload(delivery, notice, customer, link), sort_keys=True, separators=(",", ":")
     ).encode()
     if delivery.channel == "webhook":
-        if customer is None or not customer.webhook_secret_encrypted:
-            raise ChannelOff("the customer's webhook was removed")
-        try:
-            secret = _fernet(settings).decrypt(customer.webhook_secret_encrypted.encode()).decode()
-        except InvalidToken:
-            raise ChannelOff(
-                "cannot decrypt the customer's webhook secret: the server's secret key changed; "
-                "save the customer's webhook again and hand over the new secret"
-            ) from None
-        timestamp = int(time.time())
-        if channels.http is None:
-            channels.http = httpx.Client(
-                timeout=settings.webhook_timeout_seconds, follow_redirects=False
-            )
-        try:
-            response = channels.http.post(
-                delivery.target,
-                content=payload,
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": "fleetcare-webhooks",
-                    "X-Fleetcare-Event": EVENT,
-                    "X-Fleetcare-Delivery": f"eol-{delivery.id}",
-                    "X-Fleetcare-Timestamp": str(timestamp),
-                    "X-Fleetcare-Signature": notify.sign(secret, timestamp, payload),
-                },
-            )
-        except httpx.HTTPError as exc:
-            raise notify.DeliveryFailed(f"{delivery.target}: {type(exc).__name__}: {exc}") from None
-        if not 200 <= response.status_code < 300:
-            raise notify.DeliveryFailed(f"{delivery.target} answered HTTP {response.status_code}")
-        return
-    if delivery.channel == "mqtt":
-        if channels.mqtt is None:
-            channels.mqtt = _mqtt_client(settings)
-        info = channels.mqtt.publish(delivery.target, payload, qos=1, retain=True)
-        try:
-            info.wait_for_publish(timeout=settings.webhook_timeout_seconds)
-        except (RuntimeError, ValueError) as exc:
-            raise notify.DeliveryFailed(f"MQTT publish to {delivery.target}: {exc}") from None
-        if not info.is_published():
-            raise notify.DeliveryFailed(f"MQTT publish to {delivery.target} was not acknowledged")
-        return
-    raise ChannelOff(f"unknown channel {delivery.channel}")
+        _call_webhook(channels, delivery, customer, payload)
+    elif delivery.channel == "mqtt":
+        _publish_mqtt(channels, delivery, payload)
+    else:
+        raise ChannelOff(f"unknown channel {delivery.channel}")
+
+
+def _send_email(
+    settings: Settings,
+    delivery: NoticeDelivery,
+    notice: Notice,
+    customer: Customer | None,
+    link: str,
+) -> None:
+    if not settings.smtp_host:
+        raise ChannelOff("email is not configured: set FLEETCARE_SMTP_HOST")
+    subject, body = texts.notice_text(
+        notice.content,
+        customer.language if customer else "en",
+        devices=delivery.devices,
+        link=link,
+        offer=customer is None or customer.transition_offers,
+        late=notice.late,
+        due=notice.due_at.date().isoformat(),
+    )
+    for address in delivery.target.split(", "):
+        notify.send_email(settings, to=address, subject=subject, body=body, event=EVENT)
+
+
+def _call_webhook(
+    channels: _Channels, delivery: NoticeDelivery, customer: Customer | None, payload: bytes
+) -> None:
+    """A signed POST, the same scheme as the operator's webhooks (`notify.verify_signature`)."""
+    settings = channels.settings
+    if customer is None or not customer.webhook_secret_encrypted:
+        raise ChannelOff("the customer's webhook was removed")
+    try:
+        secret = _fernet(settings).decrypt(customer.webhook_secret_encrypted.encode()).decode()
+    except InvalidToken:
+        raise ChannelOff(
+            "cannot decrypt the customer's webhook secret: the server's secret key changed; "
+            "save the customer's webhook again and hand over the new secret"
+        ) from None
+    timestamp = int(time.time())
+    if channels.http is None:
+        channels.http = httpx.Client(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False
+        )
+    try:
+        response = channels.http.post(
+            delivery.target,
+            content=payload,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "fleetcare-webhooks",
+                "X-Fleetcare-Event": EVENT,
+                "X-Fleetcare-Delivery": f"eol-{delivery.id}",
+                "X-Fleetcare-Timestamp": str(timestamp),
+                "X-Fleetcare-Signature": notify.sign(secret, timestamp, payload),
+            },
+        )
+    except httpx.HTTPError as exc:
+        raise notify.DeliveryFailed(f"{delivery.target}: {type(exc).__name__}: {exc}") from None
+    if not 200 <= response.status_code < 300:
+        raise notify.DeliveryFailed(f"{delivery.target} answered HTTP {response.status_code}")
+
+
+def _publish_mqtt(channels: _Channels, delivery: NoticeDelivery, payload: bytes) -> None:
+    """QoS 1 and retained, so that a customer's gateway connecting later still reads it."""
+    if channels.mqtt is None:
+        channels.mqtt = _mqtt_client(channels.settings)
+    info = channels.mqtt.publish(delivery.target, payload, qos=1, retain=True)
+    try:
+        info.wait_for_publish(timeout=channels.settings.webhook_timeout_seconds)
+    except (RuntimeError, ValueError) as exc:
+        raise notify.DeliveryFailed(f"MQTT publish to {delivery.target}: {exc}") from None
+    if not info.is_published():
+        raise notify.DeliveryFailed(f"MQTT publish to {delivery.target} was not acknowledged")
 
 
 def _claimable(now: dt.datetime) -> Any:

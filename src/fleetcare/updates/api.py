@@ -13,7 +13,7 @@ from fleetcare.core.auth import Principal, Role
 from fleetcare.core.errors import InvalidInput, TooLarge
 from fleetcare.core.http import API_PREFIX, READERS, DbSession, require
 from fleetcare.portfolio import service as portfolio
-from fleetcare.updates import devices, exposure, repository, rollouts, service
+from fleetcare.updates import devices, exposure, push, repository, rollouts, service
 from fleetcare.updates.schemas import (
     DeviceOut,
     FactoryList,
@@ -181,7 +181,7 @@ def show_rollout(rollout_id: int, session: DbSession, who: Reader) -> RolloutOut
 
 @router.post("/rollouts/{rollout_id}/{action}", response_model=RolloutOut)
 def change_rollout(
-    rollout_id: int, action: str, session: DbSession, who: ReleaseManager
+    request: Request, rollout_id: int, action: str, session: DbSession, who: ReleaseManager
 ) -> RolloutOut:
     """start, pause, resume or abort."""
     operations = {
@@ -194,6 +194,8 @@ def change_rollout(
         raise InvalidInput(f"unknown action {action!r}; use start, pause, resume or abort")
     rollout = operations[action](session, rollout_id, actor=who)
     session.commit()
+    if action in ("start", "resume"):
+        push.notify_rollout(session, request.app.state.settings, rollout.id)
     return rollouts.rollout_out(session, rollout)
 
 

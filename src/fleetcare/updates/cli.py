@@ -270,6 +270,11 @@ def _change(action: str, rollout_id: int) -> None:
     }[action]
     with session_scope() as session:
         rollout = operation(session, rollout_id, actor=cli_actor())
+        session.commit()
+        if action in ("start", "resume"):
+            from fleetcare.updates import push
+
+            push.notify_rollout(session, settings(), rollout.id)
         out.print(f"rollout {rollout.id} is {rollout.status}")
 
 

@@ -23,7 +23,7 @@ from fastapi.responses import StreamingResponse
 from fleetcare.core.errors import FleetcareError, RateLimited
 from fleetcare.core.http import DbSession, public
 from fleetcare.core.ratelimit import SlidingWindowLimiter
-from fleetcare.updates import devices, repository, service
+from fleetcare.updates import devices, push, repository, service
 from fleetcare.updates.models import Device
 from fleetcare.updates.schemas import EnrolIn, StatusIn
 
@@ -100,8 +100,15 @@ def checkin(
 
 
 @router.post("/status")
-def report_status(data: StatusIn, session: DbSession, device: AuthenticDevice) -> dict[str, Any]:
-    return devices.report_status(session, device, data)
+def report_status(
+    request: Request, data: StatusIn, session: DbSession, device: AuthenticDevice
+) -> dict[str, Any]:
+    settings = request.app.state.settings
+
+    def wave_opened(rollout_id: int) -> None:
+        push.notify_rollout(session, settings, rollout_id)
+
+    return devices.report_status(session, device, data, wave_opened)
 
 
 @router.get("/tuf/metadata/{filename}")

@@ -453,8 +453,14 @@ def checkin(
     }
 
 
-def report_status(session: Session, device: Device, data: StatusIn) -> dict[str, Any]:
-    """Record progress of an assignment; sending the same report again changes nothing."""
+def report_status(
+    session: Session,
+    device: Device,
+    data: StatusIn,
+    on_wave_opened: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Record progress of an assignment; sending the same report again changes nothing.
+    `on_wave_opened(rollout_id)` is called after the commit when the report opened a wave."""
     assignment = session.get(Assignment, data.assignment)
     if assignment is None or assignment.device_id != device.id:
         raise NotFound(f"this device has no assignment {data.assignment}")
@@ -474,7 +480,15 @@ def report_status(session: Session, device: Device, data: StatusIn) -> dict[str,
         device.installed_version = portfolio.get_release_by_id(session, release_id).version
         device.installed_counter = counter
     session.flush()
+    opened = False
     if data.status in rules.FINAL_STATUSES:
-        rollouts.evaluate(session, assignment.rollout_id)
+        wave = rollouts.get(session, assignment.rollout_id).current_wave
+        status = rollouts.evaluate(session, assignment.rollout_id)
+        opened = (
+            status == "running"
+            and rollouts.get(session, assignment.rollout_id).current_wave != wave
+        )
     session.commit()
+    if opened and on_wave_opened is not None:
+        on_wave_opened(assignment.rollout_id)
     return {"assignment": assignment.id, "status": data.status, "changed": True}

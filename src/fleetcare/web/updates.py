@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from fleetcare.core.errors import FleetcareError, InvalidInput
 from fleetcare.core.http import DbSession
-from fleetcare.updates import charts, repository, rollouts
+from fleetcare.updates import charts, push, repository, rollouts
 from fleetcare.web.auth import AnyUser, ReleaseManager, check_csrf
 from fleetcare.web.rendering import render
 
@@ -63,6 +63,8 @@ async def change_rollout(
         try:
             operations[action](session, rollout_id, actor=who)
             session.commit()
+            if action in ("start", "resume"):
+                push.notify_rollout(session, request.app.state.settings, rollout_id)
         except FleetcareError:
             session.rollback()
             raise

@@ -218,6 +218,9 @@ def load_demo(session: Session, *, actor: Principal, if_empty: bool = False) -> 
         from fleetcare.updates.demo import load_demo as load_updates_demo
 
         report.extend(load_updates_demo(session, get_settings(), actor=actor))
+        from fleetcare.lifecycle.demo import load_demo as load_lifecycle_demo
+
+        report.extend(load_lifecycle_demo(session, actor=actor, settings=get_settings()))
     settings = get_settings()
     report.append(
         f"log in at {settings.base_url}/login as {DEMO_ADMIN} with password {password} "

@@ -225,7 +225,8 @@ def notices(
                 n.id,
                 n.started_at.strftime("%Y-%m-%d %H:%M"),
                 escape(
-                    f"{n.product} · {n.months_before} months before"
+                    f"{n.product} · {n.months_before} month{'' if n.months_before == 1 else 's'} "
+                    "before"
                     if n.kind == "milestone"
                     else "ceasing operations"
                 )

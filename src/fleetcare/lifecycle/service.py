@@ -1081,6 +1081,7 @@ def send_notice(
             for delivery, customer in deliveries:
                 _attempt(session, channels, delivery, notice, customer, settings, now(), report)
         _finish(session, notice, now())
+        session.commit()
     finally:
         channels.close()
     return report
@@ -1128,6 +1129,13 @@ def _attempt(
     session.commit()
 
 
+def finish_notice(session: Session, notice_id: int, moment: dt.datetime) -> None:
+    """Mark a notice sent once none of its deliveries is pending or being sent."""
+    notice = session.get(Notice, notice_id)
+    if notice is not None:
+        _finish(session, notice, moment)
+
+
 def _finish(session: Session, notice: Notice, moment: dt.datetime) -> None:
     open_rows = session.execute(
         select(func.count()).where(
@@ -1137,7 +1145,7 @@ def _finish(session: Session, notice: Notice, moment: dt.datetime) -> None:
     if open_rows == 0 and notice.status == SENDING:
         notice.status = SENT
         notice.finished_at = moment
-        session.commit()
+        session.flush()
 
 
 def notices_to_resume(session: Session, now: dt.datetime | None = None) -> list[int]:

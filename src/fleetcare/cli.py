@@ -43,6 +43,7 @@ from fleetcare.matching.cli import findings_app, vulns_app
 from fleetcare.reporting.cli import cases_app
 from fleetcare.sbom import commands as _sbom_commands  # noqa: F401 - adds import/export/list
 from fleetcare.sbom.cli import sbom_app
+from fleetcare.updates import cli as updates_cli
 from fleetcare.triage.cli import triage_app, vex_app
 from fleetcare.updates import cli as updates_cli
 
@@ -77,6 +78,13 @@ app.add_typer(eol_app, name="eol")
 app.command("deliveries")(deliveries)
 app.command("scan")(matching_cli.scan)
 app.command("match")(matching_cli.match)
+app.add_typer(updates_cli.keys_app, name="keys")
+app.add_typer(updates_cli.devices_app, name="devices")
+app.add_typer(updates_cli.rollouts_app, name="rollouts")
+releases_app.command("upload")(updates_cli.release_upload)
+releases_app.command("sign")(updates_cli.release_sign)
+app.command("device-agent")(updates_cli.device_agent)
+app.command("simulate")(updates_cli.simulate)
 app.add_typer(updates_cli.keys_app, name="keys")
 app.add_typer(updates_cli.devices_app, name="devices")
 app.add_typer(updates_cli.rollouts_app, name="rollouts")

@@ -43,3 +43,39 @@ def test_a_healthy_fleet_finishes_all_three_waves(database, settings, fleet):
         run = simulation.run_rollout(session, rollout_id, [0.0, 0.01, 0.02], seed=5)
     assert run.status == "finished"
     assert sum(sum(c.values()) for c in run.per_wave.values()) == 400
+
+
+def test_simulated_devices_over_http_register_check_in_and_report(client, database, fleet, tokens):
+    from fleetcare.core.auth import Role
+
+    registered = simulation.simulate_fleet(
+        client, tokens.values[Role.RELEASE], "gateway", 12, installed="1.0.0", rounds=1
+    )
+    assert registered == {"check-in 200": 12}
+    with database.session() as session:
+        rollout = rollouts.create(
+            session, RolloutIn(name="r", product="gateway", version="2.0.0"), actor=ACTOR
+        )
+        rollouts.start(session, rollout.id, actor=ACTOR)
+        session.commit()
+
+    def include_new_devices() -> None:  # what the job does every minute
+        with database.session() as session:
+            rollouts.tick(session)
+            session.commit()
+
+    outcome = simulation.simulate_fleet(
+        client,
+        tokens.values[Role.RELEASE],
+        "gateway",
+        5,
+        installed="1.0.0",
+        rounds=2,
+        failure_rate=0.0,
+        prefix="late",
+        after_registration=include_new_devices,
+    )
+    assert outcome == {"check-in 200": 10, "success": 5}
+    with database.session() as session:
+        out = rollouts.rollout_out(session, rollouts.get(session, rollout.id))
+    assert out.waves[0].counts == {"pending": 12, "success": 5}

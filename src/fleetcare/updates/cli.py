@@ -378,3 +378,34 @@ def device_agent(
                 return
             answer = client.checkin(installed=agent.installed["version"] or None)
             time.sleep(answer.json().get("poll_seconds", 3600) if answer.status_code == 200 else 60)
+
+
+def simulate(
+    server: Annotated[str, typer.Option(help="Base URL of the fleetcare server.")],
+    token: Annotated[str, typer.Option(help="API token of a release manager.")],
+    product: Annotated[str, typer.Option(help="Product id, slug or name.")],
+    installed: Annotated[str, typer.Option(help="The release the devices start on.")],
+    devices: Annotated[int, typer.Option("--devices", help="How many devices.")] = 100,
+    rounds: Annotated[int, typer.Option(help="Check-ins per device.")] = 3,
+    failure_rate: Annotated[float, typer.Option(help="Share of installs that fail.")] = 0.0,
+) -> None:
+    """Register N simulated devices and let them check in and report (demos, load tests)."""
+    import httpx
+
+    from fleetcare.updates.simulation import simulate_fleet
+
+    with httpx.Client(base_url=server, timeout=60) as http:
+        try:
+            outcome = simulate_fleet(
+                http,
+                token,
+                product,
+                devices,
+                installed=installed,
+                rounds=rounds,
+                failure_rate=failure_rate,
+            )
+        except RuntimeError as exc:
+            raise fail(str(exc)) from None
+    for name, count in sorted(outcome.items()):
+        out.print(f"{name}: {count}")

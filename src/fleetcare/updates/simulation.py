@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -79,7 +79,7 @@ def run_rollout(
 
 
 def simulate_fleet(
-    server: str,
+    http: httpx.Client,
     token: str,
     product: str,
     count: int,
@@ -88,49 +88,50 @@ def simulate_fleet(
     rounds: int = 3,
     failure_rate: float = 0.0,
     prefix: str = "sim",
-) -> dict[str, Any]:
-    """Register `count` devices through the API, enrol them and run `rounds` check-ins each;
-    devices with an assignment report success or (with `failure_rate`) failure."""
-    import httpx
+    after_registration: Callable[[], None] | None = None,
+) -> dict[str, int]:
+    """Register `count` devices through the API (with their own keys), then run `rounds`
+    check-ins each; a device with an automatic assignment reports downloading, then success or
+    (with `failure_rate`) failure, and reports the new version from then on."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from fleetcare.updates.agent import DeviceClient, DeviceIdentity
 
     rng = random.Random()  # noqa: S311 - simulated outcomes, not secrets
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     tag = secrets.token_hex(3)
     identities = [
         DeviceIdentity(f"{prefix}-{tag}-{i:06d}", Ed25519PrivateKey.generate())
         for i in range(count)
     ]
     outcome: Counter[str] = Counter()
-    with httpx.Client(base_url=server, timeout=60) as http:
-        for start in range(0, count, 5000):
-            batch = identities[start : start + 5000]
-            response = http.post(
-                "/api/v1/devices",
-                headers={"Authorization": f"Bearer {token}"},
-                json={
-                    "product": product,
-                    "devices": [{"uid": d.uid, "public_key": d.public_key_hex} for d in batch],
-                },
-            )
-            if response.status_code != 201:
-                raise RuntimeError(f"registering devices failed: {response.text}")
-        clients = [DeviceClient(http, identity) for identity in identities]
-        running = {identity.uid: installed for identity in identities}
-        for _ in range(rounds):
-            for client in clients:
-                answer = client.checkin(installed=running[client.identity.uid])
-                outcome[f"checkin {answer.status_code}"] += 1
-                if answer.status_code != 200:
-                    continue
-                assignment = answer.json().get("assignment")
-                if assignment and assignment["install"] == "automatic":
-                    client.report(assignment["id"], "downloading")
-                    status = "failure" if rng.random() < failure_rate else "success"
-                    client.report(assignment["id"], status, "simulated")
-                    outcome[status] += 1
-                    if status == "success":
-                        running[client.identity.uid] = assignment["version"]
+    for start in range(0, count, 5000):
+        batch = identities[start : start + 5000]
+        response = http.post(
+            "/api/v1/devices",
+            headers={"Authorization": f"Bearer {token}"},
+            json={
+                "product": product,
+                "devices": [{"uid": d.uid, "public_key": d.public_key_hex} for d in batch],
+            },
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"registering devices failed: {response.text}")
+    if after_registration is not None:
+        after_registration()
+    clients = [DeviceClient(http, identity) for identity in identities]
+    running = {identity.uid: installed for identity in identities}
+    for _ in range(rounds):
+        for client in clients:
+            answer = client.checkin(installed=running[client.identity.uid])
+            outcome[f"check-in {answer.status_code}"] += 1
+            if answer.status_code != 200:
+                continue
+            assignment = answer.json().get("assignment")
+            if assignment and assignment["install"] == "automatic":
+                client.report(assignment["id"], "downloading")
+                status = "failure" if rng.random() < failure_rate else "success"
+                client.report(assignment["id"], status, "simulated")
+                outcome[status] += 1
+                if status == "success":
+                    running[client.identity.uid] = assignment["version"]
     return dict(outcome)

@@ -45,7 +45,6 @@ from fleetcare.sbom import commands as _sbom_commands  # noqa: F401 - adds impor
 from fleetcare.sbom.cli import sbom_app
 from fleetcare.updates import cli as updates_cli
 from fleetcare.triage.cli import triage_app, vex_app
-from fleetcare.updates import cli as updates_cli
 
 app = typer.Typer(
     help="fleetcare: keep every product secure for its whole CRA support period.",
@@ -85,12 +84,6 @@ releases_app.command("upload")(updates_cli.release_upload)
 releases_app.command("sign")(updates_cli.release_sign)
 app.command("device-agent")(updates_cli.device_agent)
 app.command("simulate")(updates_cli.simulate)
-app.add_typer(updates_cli.keys_app, name="keys")
-app.add_typer(updates_cli.devices_app, name="devices")
-app.add_typer(updates_cli.rollouts_app, name="rollouts")
-releases_app.command("upload")(updates_cli.release_upload)
-releases_app.command("sign")(updates_cli.release_sign)
-app.command("device-agent")(updates_cli.device_agent)
 
 # --- set-up and running --------------------------------------------------------------------
 

@@ -419,3 +419,30 @@ def test_everyone_reads_cases_and_only_the_security_team_acts(client, psirt, gat
     assert client.post("/api/v1/cases", headers=headers, json=case_fields()).status_code == 403
     assert client.post(f"/api/v1/cases/{ref}/documents/early_warning/submit", headers=headers,
                        json={"reference": "x"}).status_code == 403
+
+
+def test_a_report_links_to_a_real_finding_and_vulnerability(client, psirt, exploited_world,
+                                                           database):
+    from fleetcare.matching import service as matching
+
+    with database.session() as session:
+        finding = next(f for f in matching.exploited_candidates(session)
+                       if f.product_name == "Gateway GX-500")
+    tid = client.post("/api/v1/public/reports",
+                      json={"description": "Kernel LPE works on the GX-500"}).json()["tracking_id"]
+
+    linked = client.post(f"/api/v1/reports/{tid}/links", headers=psirt,
+                         json={"kind": "finding", "ref": str(finding.finding_id)})
+    vulnerability = client.post(f"/api/v1/reports/{tid}/links", headers=psirt,
+                                json={"kind": "vulnerability", "ref": "CVE-2024-1086"})
+
+    assert linked.status_code == 201
+    assert linked.json()["label"] == (
+        f"CVE-2024-1086 in {finding.component_name} {finding.component_version} "
+        "(Gateway GX-500 23.05.5-gx3)")
+    assert vulnerability.json()["label"] == "2 finding(s) in our releases"
+    case = client.post("/api/v1/cases", headers=psirt, json={
+        "kind": "exploited_vulnerability", "title": "Kernel LPE exploited",
+        "aware_at": iso(dt.datetime.now(dt.UTC)), "awareness_evidence": "report", "report": tid,
+        "products": [{"product": "Gateway GX-500", "versions": ["23.05.5-gx3"]}]}).json()
+    assert case["vulnerability_ids"] == ["CVE-2024-1086"]

@@ -39,6 +39,7 @@ def make_fleet(
     webhook_url: str = "",
     milestones: tuple[int, ...] = (24, 12, 6, 3, 1),
     name: str = "Thermostat T1",
+    plan: bool = True,
 ) -> Fleet:
     """A product on the market since 2021 with a plan, `customers` customers (c1, c2, ...) each
     owning `devices_each` devices, all accepting `channels`."""
@@ -54,17 +55,18 @@ def make_fleet(
             ),
             actor=SETUP,
         )
-        service.save_plan(
-            session,
-            product.id,
-            PlanIn(
-                milestones=list(milestones),
-                upgrade_path="Move to the T2; schedules carry over.",
-                transition_offer="30 % off a T2 until the end of support.",
-                decommissioning={"factory_reset": "Hold the dial for 10 seconds."},
-            ),
-            actor=SETUP,
-        )
+        if plan:
+            service.save_plan(
+                session,
+                product.id,
+                PlanIn(
+                    milestones=list(milestones),
+                    upgrade_path="Move to the T2; schedules carry over.",
+                    transition_offer="30 % off a T2 until the end of support.",
+                    decommissioning={"factory_reset": "Hold the dial for 10 seconds."},
+                ),
+                actor=SETUP,
+            )
         rows = ["device,customer,product"]
         for n in range(1, customers + 1):
             ref = f"c{n}"

@@ -212,3 +212,34 @@ def test_a_lower_release_counter_is_refused_even_when_offered(agent, database, f
     assert "rollback" in outcome, outcome
     assert not any(agent.installed_dir.iterdir())
     assert _assignment_status(database)[0] == "failure"
+
+
+@pytest.mark.parametrize("role", ["timestamp", "snapshot", "targets", "root", "product-1"])
+def test_the_device_follows_a_key_rotation(agent, database, settings, fleet, role):
+    cfg = service.config(settings)
+    agent._updater().refresh()
+    with database.session() as session:
+        repository.rotate_key(session, cfg.keys_dir, fleet.offline, role, lifetimes=cfg.lifetimes)
+        session.commit()
+    _ship(database)
+    assert agent.run_once() == "installed 2.0.0"
+    if role == "root":
+        assert (fleet.offline / "2.root.json").exists()
+        assert len(list((fleet.offline / "retired").glob("root-*.pem"))) == 1
+
+
+def test_metadata_signed_by_a_revoked_key_is_refused(agent, database, settings, fleet, tmp_path):
+    cfg = service.config(settings)
+    old = (cfg.keys_dir / "timestamp.pem").read_bytes()
+    with database.session() as session:
+        repository.rotate_key(
+            session, cfg.keys_dir, fleet.offline, "timestamp", lifetimes=cfg.lifetimes
+        )
+        session.commit()
+    (cfg.keys_dir / "timestamp.pem").write_bytes(old)  # an attacker holding the old key
+    add_release(database, settings, "3.0.0")  # signs a new timestamp with it
+    _ship(database, "3.0.0")
+    outcome = agent.run_once()
+    assert "UnsignedMetadataError" in outcome, outcome
+    assert "timestamp" in outcome
+    assert _nothing_installed(agent)

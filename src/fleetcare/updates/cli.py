@@ -409,3 +409,25 @@ def simulate(
             raise fail(str(exc)) from None
     for name, count in sorted(outcome.items()):
         out.print(f"{name}: {count}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    role: Annotated[
+        str, typer.Argument(help="root, targets, snapshot, timestamp or product-<id>.")
+    ],
+    offline: Annotated[
+        Path | None, typer.Option(help="The offline key directory (root keys sign the new root).")
+    ] = None,
+) -> None:
+    """Replace a role's key; clients follow through the new root or targets metadata."""
+    from fleetcare.updates import repository, service
+
+    if offline is None and not role.startswith("product-"):
+        raise fail("rotating a top-level role needs the root keys: pass --offline DIR")
+    cfg = service.config(settings())
+    with session_scope() as session:
+        version = repository.rotate_key(
+            session, cfg.keys_dir, offline or cfg.keys_dir, role, lifetimes=cfg.lifetimes
+        )
+    out.print(f"{role} key rotated; root is at version {version}")

@@ -325,3 +325,105 @@ def status(session: Session) -> list[tuple[str, int, dt.datetime]]:
         if row is not None:
             out.append((role, row.version, row.expires))
     return out
+
+
+def rotate_key(
+    session: Session,
+    keys_dir: Path,
+    offline_dir: Path,
+    role: str,
+    *,
+    lifetimes: Lifetimes,
+    now: dt.datetime | None = None,
+) -> int:
+    """Replace the key of `role` and re-sign what it signs; returns the root version after.
+
+    - `targets`, `snapshot`, `timestamp`: a new key in `keys_dir` (the old one is revoked by a
+      new root signed with the root keys from `offline_dir`);
+    - `root`: the oldest root key in `offline_dir` is replaced by a new one (moved to
+      `offline_dir/retired/`); the new root is signed by the old and the new keys, so that
+      clients accept it under both;
+    - `product-<id>`: a new delegated key, named in a new top-level targets.
+    """
+    _lock(session)
+    moment = _now(now)
+    if role.startswith("product-"):
+        return _rotate_delegation(session, keys_dir, role, lifetimes, moment)
+    if role not in ("root", *keyfiles.ONLINE_ROLES):
+        raise InvalidInput(
+            f"unknown role {role!r}: root, targets, snapshot, timestamp or product-<id>"
+        )
+    current: Metadata[Root] = _load(session, "root")
+    root = current.signed
+    signers = keyfiles.root_signers(offline_dir)
+    if len([s for s in signers if s.public_key.keyid in root.roles["root"].keyids]) < (
+        root.roles["root"].threshold
+    ):
+        raise InvalidInput(f"{offline_dir} does not hold enough of the current root keys")
+    new_signer = CryptoSigner.generate_ed25519()
+    if role == "root":
+        retired = sorted(offline_dir.glob("root-*.pem"))[0]
+        old = keyfiles.load_signer(retired)
+        root.revoke_key(old.public_key.keyid, "root")
+        number = 1 + max(int(p.stem.split("-")[1]) for p in offline_dir.glob("root-*.pem"))
+        keyfiles.write_private_key(offline_dir / f"root-{number}.pem", new_signer)
+        (offline_dir / "retired").mkdir(exist_ok=True)
+        retired.rename(offline_dir / "retired" / retired.name)
+    else:
+        for keyid in list(root.roles[role].keyids):
+            root.revoke_key(keyid, role)
+    root.add_key(new_signer.public_key, role)
+    root.version += 1
+    root.expires = moment + dt.timedelta(days=keyfiles.ROOT_EXPIRY_DAYS)
+    metadata = Metadata(root)
+    metadata.signatures.clear()
+    for signer in signers:
+        metadata.sign(signer, append=True)
+    if role == "root":
+        metadata.sign(new_signer, append=True)
+    (offline_dir / f"{root.version}.root.json").write_bytes(metadata.to_bytes())
+    install_root(session, metadata.to_bytes())
+    if role != "root":
+        key_path = keys_dir / f"{role}.pem"
+        key_path.unlink(missing_ok=True)
+        keyfiles.write_private_key(key_path, new_signer)
+        if role == "targets":
+            top = _load(session, "targets")
+            top.signed.version += 1
+            top.signed.expires = moment + lifetimes.targets
+            _sign(keys_dir, "targets", top)
+            _store(session, "targets", top)
+        if role in ("targets", "snapshot"):
+            _new_snapshot_and_timestamp(session, keys_dir, lifetimes, moment)
+        else:
+            snapshot = _latest(session, "snapshot")
+            assert snapshot is not None
+            _new_timestamp(session, keys_dir, lifetimes, moment, snapshot.version)
+    return root.version
+
+
+def _rotate_delegation(
+    session: Session, keys_dir: Path, role: str, lifetimes: Lifetimes, moment: dt.datetime
+) -> int:
+    top: Metadata[Targets] = _load(session, "targets")
+    delegations = top.signed.delegations
+    if delegations is None or delegations.roles is None or role not in delegations.roles:
+        raise NotFound(f"no delegated role {role!r}")
+    signer = CryptoSigner.generate_ed25519()
+    for keyid in list(delegations.roles[role].keyids):
+        top.signed.revoke_key(keyid, role)
+    top.signed.add_key(signer.public_key, role)
+    top.signed.version += 1
+    top.signed.expires = moment + lifetimes.targets
+    _sign(keys_dir, "targets", top)
+    _store(session, "targets", top)
+    key_path = keys_dir / f"{role}.pem"
+    key_path.unlink(missing_ok=True)
+    keyfiles.write_private_key(key_path, signer)
+    product = _load(session, role)
+    product.signed.version += 1
+    product.signed.expires = moment + lifetimes.targets
+    _sign(keys_dir, role, product)
+    _store(session, role, product)
+    _new_snapshot_and_timestamp(session, keys_dir, lifetimes, moment)
+    return int(_load(session, "root").signed.version)

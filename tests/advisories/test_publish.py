@@ -172,3 +172,35 @@ def test_embargo_and_tlp(client, tokens, findings_db):
                       headers=tokens.headers(Role.SECURITY))
     assert bad.status_code == 422
     assert "CVE-1999-0000" in bad.json()["error"]
+
+
+def test_reporter_credits_become_acknowledgments(client, tokens, findings_db, settings):
+    from fleetcare.core.auth import system_principal
+    from fleetcare.disclosure import service as disclosure
+    from fleetcare.disclosure.schemas import CreditIn, ReportIn
+
+    actor = system_principal("tests", via="cli")
+    with findings_db.session() as session:
+        report, _token = disclosure.submit_report(session, ReportIn.model_validate({
+            "title": "curl SOCKS5 overflow reachable through the proxy setting",
+            "product": "Gateway GX-500", "affected_version": "23.05.5-gx3",
+            "description": "A long hostname through a SOCKS5 proxy overflows a heap buffer.",
+            "source": "researcher", "reporter_name": "Mira Castell",
+            "reporter_email": "mira@research.example", "preferred_channel": "email",
+            "wants_credit": True,
+        }), via="web", settings=settings)
+        disclosure.add_credit(session, report, CreditIn(name="Mira Castell"), actor=actor)
+        disclosure.add_credit(session, report, CreditIn(name="Hidden Helper", public=False),
+                              actor=actor)
+        tracking = report.tracking_id
+        session.commit()
+    _triage(client, tokens, findings_db)
+    created = _create(client, tokens, vulnerabilities=["CVE-2023-38545"], reports=[tracking])
+    document = client.get(f"/api/v1/advisories/{created['tracking_id']}/csaf",
+                          headers=tokens.headers(Role.VIEWER)).json()
+    assert document["document"]["acknowledgments"] == [
+        {"names": ["Mira Castell"], "summary": "reporting the vulnerability"}]
+    unknown = client.post("/api/v1/advisories", json={
+        "title": "t t t", "product": GX, "vulnerabilities": ["CVE-2023-38545"],
+        "summary": "s", "reports": ["VR-0000-0000"]}, headers=tokens.headers(Role.SECURITY))
+    assert unknown.status_code == 404

@@ -218,3 +218,33 @@ def test_vex_exports_pass_their_schemas(client, tokens, findings_db):
     with findings_db.session() as session:
         history = session.execute(select(func.count()).select_from(DecisionHistory)).scalar_one()
         assert history >= 3
+
+
+def test_decision_carries_over_when_a_later_sbom_arrives(portfolio_db):
+    from fleetcare.core.auth import system_principal
+    from fleetcare.intel import service as intel
+    from fleetcare.sbom import service as sbom
+    from fleetcare.triage.schemas import DecisionIn
+    from tests.pipeline.conftest import FEEDS, sbom_bytes
+
+    actor = system_principal("tests", via="cli")
+    with portfolio_db.session() as session:
+        intel.sync_directory(session, FEEDS)
+        sbom.import_sbom(session, "Gateway GX-500", "23.05.5-gx3",
+                         sbom_bytes("gx-500-23.05.5-gx3.cdx.json"), file_name="gx3.json",
+                         actor=actor)
+        session.commit()
+    gx3 = finding_id(portfolio_db, GX, "23.05.5-gx3", "busybox", "CVE-2022-48174")
+    with portfolio_db.session() as session:
+        triage.decide(session, gx3, DecisionIn(vex_status="not_affected",
+                      justification="vulnerable_code_not_present"), actor=actor)
+        sbom.import_sbom(session, "Gateway GX-500", "24.10.2-gx5",
+                         sbom_bytes("gx-500-24.10.2-gx5.cdx.json"), file_name="gx5.json",
+                         actor=actor)
+        session.commit()
+    gx5 = finding_id(portfolio_db, GX, "24.10.2-gx5", "busybox", "CVE-2022-48174")
+    with portfolio_db.session() as session:
+        [row] = triage.triage_rows(session, finding_ids=[gx5])
+        assert row.decision is not None
+        assert row.decision.vex_status == "not_affected"
+        assert row.decision.carried_over_from == gx3

@@ -235,7 +235,7 @@ def _acknowledgments(session: Session, reports: list[str]) -> list[dict[str, Any
             report = disclosure.get_report(session, tracking_id)
         except NotFound:
             continue
-        names = [c.name for c in report.credits if c.public]
+        names = list(dict.fromkeys(c.name for c in report.credits if c.public))
         if names:
             out.append({"names": names, "summary": "reporting the vulnerability"})
     return out

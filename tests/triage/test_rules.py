@@ -1,0 +1,97 @@
+"""The triage rules without a database: complete decisions, SLA clocks, material changes, and
+the VEX mapping table read back through the readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from fleetcare.triage import vex
+from fleetcare.triage.rules import (
+    DEFAULT_SLA,
+    Justification,
+    VexStatus,
+    decision_problems,
+    fingerprint,
+    material_change,
+    overdue_kind,
+    sla_due,
+)
+
+J = Justification.COMPONENT_NOT_PRESENT
+
+
+@pytest.mark.parametrize(
+    ("status", "justification", "impact", "action", "fixed", "fields"),
+    [
+        (VexStatus.UNDER_INVESTIGATION, None, "", "", None, []),
+        (VexStatus.NOT_AFFECTED, J, "", "", None, []),
+        (VexStatus.NOT_AFFECTED, None, "only on the lab build", "", None, []),
+        (VexStatus.NOT_AFFECTED, None, "  ", "", None, ["justification"]),
+        (VexStatus.AFFECTED, None, "", "Update to 2.0.", None, []),
+        (VexStatus.AFFECTED, None, "", "", None, ["action_statement"]),
+        (VexStatus.AFFECTED, J, "", "Update.", None, ["justification"]),
+        (VexStatus.FIXED, None, "", "", "2.0.0", []),
+        (VexStatus.FIXED, None, "", "", None, ["fixed_release"]),
+        (VexStatus.AFFECTED, None, "", "Update.", "2.0.0", ["fixed_release"]),
+    ],
+)
+def test_decision_completeness(status, justification, impact, action, fixed, fields):
+    problems = decision_problems(status, justification=justification, impact_statement=impact,
+                                 action_statement=action, fixed_release=fixed)
+    assert [p.field for p in problems] == fields
+
+
+FIRST = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(("severity", "days"), [
+    ("critical", 7), ("high", 30), ("medium", 90), ("low", 180), ("unknown", 180)])
+def test_sla_days_per_severity(severity, days):
+    assert sla_due(FIRST, severity, DEFAULT_SLA).decision == FIRST + dt.timedelta(days=days)
+
+
+def test_overdue_kinds():
+    due = sla_due(FIRST, "critical", DEFAULT_SLA)
+    late = FIRST + dt.timedelta(days=8)
+    early = FIRST + dt.timedelta(days=6)
+    assert overdue_kind(VexStatus.UNDER_INVESTIGATION, due, late, decided=False) == "decision"
+    assert overdue_kind(VexStatus.UNDER_INVESTIGATION, due, early, decided=False) is None
+    assert overdue_kind(VexStatus.AFFECTED, due, late, decided=True) == "fix"
+    assert overdue_kind(VexStatus.NOT_AFFECTED, due, late, decided=True) is None
+    assert overdue_kind(VexStatus.FIXED, due, late, decided=True) is None
+
+
+def test_material_changes():
+    before = fingerprint(kev=False, match_reason="curl 7.82.0 in [7.69.0, 8.4.0)",
+                         fixed_version="8.4.0")
+    assert material_change(before, dict(before)) is None
+    assert material_change(before, {**before, "kev": True}) == "added to the CISA KEV catalogue"
+    assert material_change({**before, "kev": True}, before) is None  # leaving KEV re-opens nothing
+    assert material_change(before, {**before, "match_reason": "curl 7.82.0 in [7.0, 8.5)"}) == (
+        "the affected range changed")
+    assert material_change(before, {**before, "fixed_version": "8.5.0"}) == (
+        "the fixed version changed")
+
+
+@pytest.mark.parametrize("fmt", vex.FORMATS)
+def test_every_status_and_justification_has_a_term_in_every_format(fmt):
+    for status in VexStatus:
+        assert vex.STATUS_MAP[status][fmt]
+    for justification in Justification:
+        assert vex.JUSTIFICATION_MAP[justification][fmt]
+
+
+def test_lossless_and_lossy_round_trips():
+    for justification in Justification:
+        for fmt in ("openvex", "csaf"):
+            term = vex.JUSTIFICATION_MAP[justification][fmt]
+            assert vex._READ_JUSTIFICATION[fmt][term] is justification
+    cyclonedx = {j: vex._READ_JUSTIFICATION["cyclonedx"][t["cyclonedx"]]
+                 for j, t in vex.JUSTIFICATION_MAP.items()}
+    lossy = {j for j, back in cyclonedx.items() if back is not j}
+    assert lossy == {Justification.COMPONENT_NOT_PRESENT}  # documented in the README
+    for status in VexStatus:
+        for fmt in vex.FORMATS:
+            assert vex._READ_STATUS[fmt][vex.STATUS_MAP[status][fmt]] is status

@@ -44,11 +44,11 @@ from fleetcare.sbom.api import router as sbom_router
 from fleetcare.triage.api import router as triage_router
 from fleetcare.updates.api import router as updates_router
 from fleetcare.updates.device_api import router as device_router
-from fleetcare.web.updates import router as updates_pages
 from fleetcare.web.advisory_pages import router as advisory_pages
 from fleetcare.web.disclosure import router as disclosure_pages
 from fleetcare.web.lifecycle import router as lifecycle_pages
 from fleetcare.web.reporting import router as reporting_pages
+from fleetcare.web.updates import router as updates_pages
 
 log = logging.getLogger("fleetcare.app")
 

@@ -226,7 +226,6 @@ def team_addresses(session: Session, settings: Settings | None = None) -> list[s
     return [row[0] for row in users]
 
 
-
 def _add(session: Session, delivery: Delivery) -> Delivery | None:
     """Insert unless a delivery with the same dedupe key exists; None when it does."""
     if delivery.dedupe_key is not None:

@@ -94,6 +94,9 @@ def test_email_notices_reach_every_customer_in_their_language(database, channel_
     [german] = mail.to("owner2@example.test")
     assert "Sicherheitsunterstützung für Thermostat T1 endet im" in german["Subject"]
     assert german["X-Fleetcare-Event"] == "eol.notice"
+    # One id per delivery, so that a copy sent again after a crash can be recognised.
+    assert german["Message-ID"].startswith("<eol-")
+    assert len({m["Message-ID"] for m in mail.messages}) == 3
     [english] = mail.to("owner1@example.test")
     body = english.get_content()
     assert "Our records show 2 of your devices affected." in body

@@ -92,6 +92,17 @@ def test_each_component_has_a_row_of_marks(client, weak):
     assert "Gateway firmware 23.05.5-gx3 primary" in rows["Gateway"][0]
 
 
+def test_the_gaps_are_also_listed_in_words(client, weak):
+    page = client.get(weak).text
+    gaps = page.split('<details class="gaps">', 1)[1].split("</details>", 1)[0]
+    assert "What is missing, component by component (2)" in gaps
+    assert "<strong>vendor-blob</strong>" in gaps
+    assert "Component version — missing" in gaps
+    assert "SHA-512 hash — no hash" in gaps
+    assert "purl or CPE (recommended) — neither purl nor CPE" in gaps
+    assert "busybox" not in gaps
+
+
 def test_the_column_headings_count_the_components_that_have_the_field(client, weak):
     page = client.get(weak).text
     assert 'title="SHA-512 hash (required)">SHA-512<span class="coverage">1/3</span>' in page

@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from fleetcare.core import audit, notify
-from fleetcare.core.auth import Principal
+from fleetcare.core.auth import Principal, normalise_email
 from fleetcare.core.db import utcnow
 from fleetcare.core.errors import Conflict, InvalidInput, NotFound
 from fleetcare.core.notify_models import Delivery
@@ -190,12 +190,7 @@ def submit_report(
             raise InvalidInput("received_at is in the future")
     if data.wants_credit and not (data.credit_as or data.reporter_name):
         raise InvalidInput("wants_credit is set: give reporter_name or credit_as to credit")
-    if data.reporter_email:
-        from fleetcare.core.auth import normalise_email
-
-        email = normalise_email(data.reporter_email)
-    else:
-        email = ""
+    email = normalise_email(data.reporter_email) if data.reporter_email else ""
     if data.website.strip():
         quarantine_reason = quarantine_reason or "the hidden honeypot field was filled in"
     if data.attachment is not None:

@@ -41,6 +41,7 @@ from fleetcare.reporting import rules
 from fleetcare.reporting.models import Case, CaseDocument, CaseProduct, UserNotice
 from fleetcare.reporting.rules import CaseKind, Stage, Urgency
 from fleetcare.reporting.schemas import (
+    Audience,
     BoardItemOut,
     CaseDetail,
     CaseIn,
@@ -1223,8 +1224,6 @@ def document_out(case: Case, document: CaseDocument) -> DocumentOut:
 
 
 def notice_out(notice: UserNotice) -> NoticeOut:
-    from fleetcare.reporting.schemas import Audience
-
     return NoticeOut(
         id=notice.id,
         audience=Audience(notice.audience),

@@ -4,6 +4,7 @@ ratios to the same number of bare inserts (100,000 rows, one transaction) in the
 
 Every customer accepts email, a signed webhook and MQTT, so 15,000 deliveries go out: emails to
 an aiosmtpd server, webhooks to a keep-alive HTTP receiver on 127.0.0.1 that counts the calls
+(both in a child process)
 (it does not verify: the signing is timed, not the receiver), and MQTT to the broker at
 FLEETCARE_TEST_MQTT_HOST/PORT (default 127.0.0.1:1883; without one the MQTT deliveries are
 recorded as skipped and the figure says so). SQLite in WAL mode, one process, one sender.
@@ -12,12 +13,14 @@ recorded as skipped and the figure says so). SQLite in WAL mode, one process, on
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import socket
 import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +41,19 @@ class _Counter:
             self.count += 1
 
 
-def _webhook_sink(counter: _Counter) -> tuple[ThreadingHTTPServer, str]:
+def _sinks(conn: Connection) -> None:
+    """In a child process, so that the receivers do not compete with the sender for the GIL:
+    an aiosmtpd server and a keep-alive HTTP server that count what they receive."""
+    from aiosmtpd.controller import Controller
+
+    emails, calls = _Counter(), _Counter()
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            counter.hit()
+            calls.hit()
             self.send_response(204)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -52,25 +61,23 @@ def _webhook_sink(counter: _Counter) -> tuple[ThreadingHTTPServer, str]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/hook"
-
-
-def _smtp_sink(counter: _Counter) -> tuple[Any, int]:
-    from aiosmtpd.controller import Controller
-
     class Sink:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook name
-            counter.hit()
+            emails.hit()
             return "250 OK"
 
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+        smtp_port = sock.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    return controller, port
+    conn.send((smtp_port, f"http://127.0.0.1:{http.server_address[1]}/hook"))
+    conn.recv()  # until asked for the counts
+    conn.send((emails.count, calls.count))
+    controller.stop()
+    http.shutdown()
 
 
 def _broker() -> str:
@@ -122,9 +129,10 @@ def main() -> None:
     from fleetcare.portfolio import service as portfolio
     from fleetcare.portfolio.schemas import ProductIn
 
-    email_count, webhook_count = _Counter(), _Counter()
-    webhook_server, webhook_url = _webhook_sink(webhook_count)
-    smtp, smtp_port = _smtp_sink(email_count)
+    parent, child = multiprocessing.Pipe()
+    sinks = multiprocessing.Process(target=_sinks, args=(child,), daemon=True)
+    sinks.start()
+    smtp_port, webhook_url = parent.recv()
     mqtt_url = _broker()
     settings = Settings(
         data_dir=data_dir,
@@ -175,15 +183,16 @@ def main() -> None:
     with db.session() as session:
         report = service.send_notice(session, notice_id, settings, now=lambda: due)
     send = time.perf_counter() - start
-    smtp.stop()
-    webhook_server.shutdown()
+    parent.send("counts")
+    emails, calls = parent.recv()
+    sinks.join(10)
     db.dispose()
 
     bare = _bare_inserts(f"sqlite:///{data_dir / 'bare.db'}", DEVICES)
     deliveries = report.sent + report.failed + report.skipped
     print(
         f"deliveries: {report.sent} sent, {report.failed} failed, {report.skipped} skipped "
-        f"(sinks received {email_count.count} emails, {webhook_count.count} webhook calls)"
+        f"(sinks received {emails} emails, {calls} webhook calls)"
     )
     print(f"bare inserts ({DEVICES} rows, one transaction): {bare:.3f} s")
     print(

@@ -352,3 +352,42 @@ def test_ceasing_operations_prepares_and_sends_notices(client, tokens, database,
     with database.session() as session:
         [authority] = notify.list_deliveries(session, object_type="cessation")
     assert authority.target == "msa@example.test"
+
+
+def test_after_support_end_security_releases_stay_and_feature_rollouts_stop(
+    client, tokens, database, settings
+):
+    fleet = make_fleet(
+        database, settings, customers=1, devices_each=2, support_end=dt.date(2026, 6, 30)
+    )
+    headers = tokens.headers(Role.PRODUCT)
+    release = {
+        "version": "1.2.3",
+        "release_date": "2026-05-01",
+        "kind": "security",
+        "status": "released",
+    }
+    assert (
+        client.post(
+            f"/api/v1/products/{fleet.slug}/releases", json=release, headers=headers
+        ).status_code
+        == 201
+    )
+    deleted = client.delete(f"/api/v1/products/{fleet.slug}/releases/1.2.3", headers=headers)
+    assert deleted.status_code == 422
+    assert "Art. 13(9)" in deleted.json()["error"]
+    from fleetcare.core.errors import RuleViolation
+
+    with database.session() as session:
+        service.check_rollout_allowed(session, fleet.product_id, "security")
+        with pytest.raises(RuleViolation):
+            service.check_rollout_allowed(session, fleet.product_id, "feature")
+        notice = service.device_notice(session, fleet.product_id, settings=settings)
+        assert notice is not None
+        assert notice.kind == "end_of_support"
+    [row] = client.get("/api/v1/eol/calendar", headers=tokens.headers(Role.VIEWER)).json()
+    assert (row["support_status"], row["devices_in_field"], row["out_of_support_devices"]) == (
+        "ended",
+        2,
+        2,
+    )

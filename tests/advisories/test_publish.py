@@ -3,6 +3,7 @@ would see it: file names, hashes, signatures that `gpg --verify` accepts, ROLIE 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -11,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from csaf import audit_tree
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
@@ -109,6 +111,24 @@ def test_publish_and_provider_directory(client, tokens, findings_db, tmp_path):
     assert client.get(f"{path}.sha256").text == f"{hashlib.sha256(raw).hexdigest()}  {name}\n"
     assert client.get(f"{path}.sha512").text == f"{hashlib.sha512(raw).hexdigest()}  {name}\n"
     signature = client.get(f"{path}.asc").text
+
+    # The csaf package's audit of the directory layout (CSAF 2.0 7.1.11-7.1.13) on a mirror.
+    mirror = tmp_path / "white"
+    for line in index:
+        target = mirror / line
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(client.get(f"{WK}/white/{line}").content)
+    (mirror / "index.txt").write_text(client.get(f"{WK}/white/index.txt").text)
+    (mirror / "changes.csv").write_text(client.get(f"{WK}/white/changes.csv").text)
+    audit = audit_tree(str(mirror))
+    assert audit.advisory_count == 1
+    assert audit.errors == []
+    # The package reads changes.csv time first; CSAF 2.0 requirement 13 puts the file name first
+    # ("2020/example_company_-_2020-yh4711.json","2020-07-01T10:09:07Z"), as fleetcare writes.
+    assert {v.rule for v in audit.violations} <= {"changes-csv"}
+    path_first, time_second = next(csv.reader(changes))
+    assert (mirror / path_first).is_file()
+    assert dt.datetime.fromisoformat(time_second.replace("Z", "+00:00")).tzinfo is not None
     [key] = metadata["public_openpgp_keys"]
     public_key = client.get(key["url"].split("8000", 1)[-1]).text
     home = tmp_path / "verify"

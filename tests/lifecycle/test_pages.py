@@ -154,3 +154,50 @@ def test_ceasing_operations_page_is_for_admins(client, log_in, fleet):
     assert "Notice of ceasing operations under Article 13(23)" in page
     assert "Source code escrow" in page
     assert "/eol/cessation/1/send" in page
+
+
+def test_customers_and_devices_are_imported_from_the_customers_page(client, log_in, fleet):
+    log_in(client, Role.VIEWER)
+    assert client.get("/eol/customers").status_code == 403
+    csrf = log_in(client, Role.PRODUCT)
+    page = client.get("/eol/customers")
+    assert page.status_code == 200
+    assert "c1" in page.text
+    csv = "ref,name,emails,channels,webhook_url\nnew1,New One,n1@example.test,email;webhook,https://n1.example/hook\n"
+    done = client.post(
+        "/eol/customers/import",
+        data={"csrf_token": csrf, "what": "customers"},
+        files={"file": ("customers.csv", csv.encode(), "text/csv")},
+    )
+    assert done.status_code == 200
+    assert "1 customers added, 0 updated." in done.text
+    assert "new1: <code>whsec_" in done.text
+    bad = client.post(
+        "/eol/customers/import",
+        data={"csrf_token": csrf, "what": "devices"},
+        files={
+            "file": (
+                "devices.csv",
+                b"device,customer,product\nx1,nobody,thermostat-t1\n",
+                "text/csv",
+            )
+        },
+    )
+    assert bad.status_code == 422
+    assert "line 2: no customer with reference" in bad.text
+    devices = "device,customer,product\nx1,new1,thermostat-t1\nx2,new1,thermostat-t1\n"
+    added = client.post(
+        "/eol/customers/import",
+        data={"csrf_token": csrf, "what": "devices"},
+        files={"file": ("devices.csv", devices.encode(), "text/csv")},
+    )
+    assert "2 devices added" in added.text
+    listed = client.get("/eol/customers", params={"q": "new one"}).text
+    assert "New One" in listed
+    assert "Customer 1" not in listed
+    forged = client.post(
+        "/eol/customers/import",
+        data={"csrf_token": "forged", "what": "devices"},
+        files={"file": ("devices.csv", devices.encode(), "text/csv")},
+    )
+    assert forged.status_code == 403

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from fleetcare.core.auth import Principal, Role
 from fleetcare.core.errors import FleetcareError, InvalidInput
@@ -201,6 +202,84 @@ def deliveries_page(
         status=status or "",
         statuses=DELIVERY_STATUSES,
         products=[p.slug for p in portfolio.list_products(session, limit=10_000)[0]],
+    )
+
+
+CSV_MAX_BYTES = 50 * 1024 * 1024
+
+
+def _render_customers(
+    request: Request,
+    session: Session,
+    *,
+    q: str = "",
+    errors: list[str] | None = None,
+    result: str = "",
+    secrets: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    customers, total = service.list_customers(session, search=q or None, limit=200)
+    return render(
+        request,
+        "eol_customers.html",
+        status_code=status_code,
+        customers=customers,
+        total=total,
+        q=q,
+        errors=errors or [],
+        result=result,
+        secrets=secrets or {},
+    )
+
+
+@router.get("/eol/customers")
+def customers_page(
+    request: Request, session: DbSession, who: ProductManager, q: str | None = None
+) -> Response:
+    """Customers and their devices; personal data, so for product managers only."""
+    return _render_customers(request, session, q=(q or "")[:200])
+
+
+@router.post("/eol/customers/import")
+async def import_csv(request: Request, session: DbSession, who: ProductManager) -> Response:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > CSV_MAX_BYTES:
+        return _render_customers(
+            request, session, errors=["the file is larger than 50 MiB; split it"], status_code=413
+        )
+    form = await check_csrf(request)
+    upload = form.get("file")
+    what = str(form.get("what", ""))
+    if what not in ("customers", "devices") or not isinstance(upload, UploadFile):
+        return _render_customers(
+            request, session, errors=["choose a CSV file to import"], status_code=422
+        )
+    try:
+        raw = await upload.read()
+    finally:
+        await upload.close()
+    try:
+        text = raw.decode("utf-8")
+        if what == "customers":
+            report = service.import_customers_csv(
+                session, text, actor=who, settings=_settings(request)
+            )
+        else:
+            report = service.import_devices_csv(session, text, actor=who)
+        session.commit()
+    except UnicodeDecodeError:
+        return _render_customers(
+            request, session, errors=["the file must be UTF-8 text"], status_code=422
+        )
+    except FleetcareError as exc:
+        errors, status = _errors(session, exc)
+        return _render_customers(request, session, errors=errors, status_code=status)
+    noun = "customers" if what == "customers" else "devices"
+    return _render_customers(
+        request,
+        session,
+        result=f"{report.created} {noun} added, {report.updated} updated.",
+        secrets=report.webhook_secrets,
     )
 
 

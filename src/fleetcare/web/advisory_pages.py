@@ -32,6 +32,7 @@ from fleetcare.portfolio import service as portfolio
 from fleetcare.triage import service as triage
 from fleetcare.triage.rules import Justification, VexStatus
 from fleetcare.triage.schemas import DecisionIn
+from fleetcare.updates import exposure
 from fleetcare.web.auth import ANY_USER, check_csrf, page
 from fleetcare.web.rendering import render
 
@@ -107,6 +108,14 @@ def _render_finding(
     decision = triage.finding_decision(session, finding_id, _settings(request).triage_sla_days)
     releases = portfolio.list_releases(session, row.product.id)
     proposals = [p for p in triage.list_proposals(session) if p.finding_id == finding_id]
+    fleet = next(
+        (
+            e
+            for e in exposure.exposure(session, row.vulnerability.id)
+            if e.product_id == row.product.id
+        ),
+        None,
+    )
     return render(
         request,
         "triage_finding.html",
@@ -115,6 +124,7 @@ def _render_finding(
         decision=decision,
         releases=[r.version for r in releases if r.id != row.release.id],
         proposals=proposals,
+        fleet=fleet,
         form=form or {},
         errors=errors or [],
         status_labels_vex=STATUS_LABELS,

@@ -90,3 +90,26 @@ def test_author_and_publish_from_the_dashboard(client, log_in, findings_db):  # 
     bad = client.post("/advisories", data={"csrf_token": csrf, "title": "x", "product": GX,
                                            "vulnerabilities": "", "summary": ""})
     assert bad.status_code == 422
+
+
+def test_every_imported_example_renders(client, log_in, database):
+    from pathlib import Path
+
+    from fleetcare.core.auth import system_principal
+
+    fixtures = Path(__file__).parents[1] / "fixtures" / "advisories"
+    examples = sorted([*fixtures.glob("csaf/*.json"), *fixtures.glob("csaf_vex/*.json")])
+    with database.session() as session:
+        ids = [advisories.import_advisory(session, p.read_bytes(),
+                                          actor=system_principal("tests", via="cli")).id
+               for p in examples]
+        session.commit()
+    log_in(client, Role.VIEWER)
+    listing = client.get("/advisories").text
+    for imported_id, path in zip(ids, examples, strict=True):
+        assert f"/advisories/imported/{imported_id}" in listing
+        page = client.get(f"/advisories/imported/{imported_id}")
+        assert page.status_code == 200, path.name
+        assert "Revision history" in page.text, path.name
+    uc08 = client.get(f"/advisories/imported/{ids[[p.name for p in examples].index('2022-evd-uc-08-001.json')]}")
+    assert "6.1.27" in uc08.text

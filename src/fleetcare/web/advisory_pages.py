@@ -252,6 +252,18 @@ async def create_advisory(request: Request, session: DbSession, who: SecurityAna
     return RedirectResponse(f"/advisories/{advisory.tracking_id}", status_code=303)
 
 
+@router.get("/advisories/imported/{imported_id}")
+def imported_page(imported_id: int, request: Request, session: DbSession, who: AnyUser) -> Response:
+    """A supplier's advisory, rendered from the document as it was received."""
+    imported = advisories.get_imported(session, imported_id)
+    return render(
+        request,
+        "advisory_imported.html",
+        imported=imported,
+        view=advisory_view(imported.document),
+    )
+
+
 def _render_advisory(
     request: Request,
     session: Session,

@@ -248,3 +248,36 @@ def test_decision_carries_over_when_a_later_sbom_arrives(portfolio_db):
         assert row.decision is not None
         assert row.decision.vex_status == "not_affected"
         assert row.decision.carried_over_from == gx3
+
+
+def test_a_kev_feed_update_reopens_through_the_sync(findings_db, tmp_path):
+    import shutil
+
+    from fleetcare.core.auth import system_principal
+    from fleetcare.intel import service as intel
+    from fleetcare.triage.schemas import DecisionIn
+    from tests.pipeline.conftest import FEEDS
+
+    fid = finding_id(findings_db, GX, "23.05.5-gx3", "libcurl", "CVE-2023-38545")
+    with findings_db.session() as session:
+        triage.decide(session, fid, DecisionIn(vex_status="not_affected",
+                      impact_statement="SOCKS5 is never used"),
+                      actor=system_principal("tests", via="cli"))
+        session.commit()
+    catalogue = json.loads((FEEDS / "kev" / "known_exploited_vulnerabilities.json").read_text())
+    template = dict(catalogue["vulnerabilities"][0])
+    template.update(cveID="CVE-2023-38545", vendorProject="Haxx", product="curl",
+                    dateAdded="2026-11-01")
+    catalogue["vulnerabilities"].append(template)
+    catalogue["count"] = len(catalogue["vulnerabilities"])
+    feeds = tmp_path / "feeds"
+    (feeds / "kev").mkdir(parents=True)
+    (feeds / "kev" / "known_exploited_vulnerabilities.json").write_text(json.dumps(catalogue))
+    shutil.copytree(FEEDS / "nvd", feeds / "nvd")
+    with findings_db.session() as session:
+        intel.sync_directory(session, feeds)
+        session.commit()
+        [row] = triage.triage_rows(session, finding_ids=[fid])
+        assert row.decision is not None
+        assert row.decision.vex_status == "under_investigation"
+        assert row.decision.reopened_reason == "added to the CISA KEV catalogue"

@@ -297,3 +297,21 @@ def test_the_texts_speak_the_customers_language_and_respect_offer_preferences():
     assert "was due on 2030-03-31" in body
     assert "- Factory reset: Hold the dial." in body
     assert rules.DECOMMISSIONING_STEPS["factory_reset"] == "Factory reset"
+
+
+def test_check_in_notices_fit_the_updates_packages_providers(database, eol_settings):
+    from types import SimpleNamespace
+
+    from fleetcare.core import notify
+
+    fleet = make_fleet(database, eol_settings, customers=0)
+    device = SimpleNamespace(product_id=fleet.product_id, uid="dev-1")
+    notify.configure(eol_settings)
+    try:
+        with database.session() as session:
+            assert service.check_in_notices(session, device, dt.date(2029, 1, 1)) == []
+            [notice] = service.check_in_notices(session, device, dt.date(2031, 4, 1))
+    finally:
+        notify.configure(None)
+    assert notice["type"] == "end_of_support"
+    assert notice["url"] == "https://fleet.example/end-of-life/thermostat-t1"

@@ -1406,6 +1406,13 @@ def device_notice(
     )
 
 
+def check_in_notices(session: Session, device: Any, today: dt.date) -> list[dict[str, Any]]:
+    """`device_notice` in the shape of the updates package's check-in notice providers
+    (`fleetcare.updates.devices.notice_providers`): any object with a `product_id`."""
+    notice = device_notice(session, int(device.product_id), on=today)
+    return [notice.to_dict()] if notice is not None else []
+
+
 def is_out_of_support(session: Session, product_id: int, *, on: dt.date | None = None) -> bool:
     return (on or today()) > portfolio.get_product(session, product_id).support_end
 

@@ -99,6 +99,8 @@ def triage_rows(
     finding_ids: Iterable[int] | None = None,
     vulnerability_id: str | None = None,
     include_withdrawn: bool = False,
+    undecided: bool = False,
+    limit: int | None = None,
 ) -> list[TriageRow]:
     query = _query().order_by(
         Release.release_date, Finding.vulnerability_id, Component.name, Finding.id
@@ -109,6 +111,10 @@ def triage_rows(
         query = query.where(Release.product_id == product_id)
     if vulnerability_id is not None:
         query = query.where(Finding.vulnerability_id == vulnerability_id)
+    if undecided:
+        query = query.where(Decision.id.is_(None))
+    if limit is not None:
+        query = query.limit(limit)
     rows: list[TriageRow] = []
     ids = None if release_ids is None else sorted(set(release_ids))
     fids = None if finding_ids is None else sorted(set(finding_ids))
@@ -459,6 +465,7 @@ def decision_out(
     now: dt.datetime,
     *,
     history: bool = False,
+    versions: dict[int, str] | None = None,
 ) -> DecisionOut:
     d = row.decision
     due = rules.sla_due(row.finding.first_seen, row.vulnerability.severity, sla_days)
@@ -471,11 +478,12 @@ def decision_out(
                 .order_by(DecisionHistory.at, DecisionHistory.id)
             ).scalars()
         )
-    versions = _release_versions(
-        session,
-        {h.fixed_release_id for h in past if h.fixed_release_id}
-        | ({d.fixed_release_id} if d and d.fixed_release_id else set()),
-    )
+    if versions is None:
+        versions = _release_versions(
+            session,
+            {h.fixed_release_id for h in past if h.fixed_release_id}
+            | ({d.fixed_release_id} if d and d.fixed_release_id else set()),
+        )
     return DecisionOut(
         finding_id=row.finding.id,
         vulnerability_id=row.vulnerability.id,
@@ -529,9 +537,14 @@ def overdue(
 ) -> list[DecisionOut]:
     """Open findings past their SLA (decision or fix), those due longest ago first."""
     now = now or utcnow()
+    rows = triage_rows(session, product_id=product_id)
+    versions = _release_versions(
+        session,
+        {r.decision.fixed_release_id for r in rows if r.decision and r.decision.fixed_release_id},
+    )
     late = []
-    for row in triage_rows(session, product_id=product_id):
-        out = decision_out(session, row, sla_days, now)
+    for row in rows:
+        out = decision_out(session, row, sla_days, now, versions=versions)
         if out.overdue:
             late.append(out)
     late.sort(key=lambda o: o.decision_due)

@@ -83,7 +83,7 @@ def triage_board(request: Request, session: DbSession, who: AnyUser) -> Response
         request,
         "triage_board.html",
         overdue=triage.overdue(session, settings.triage_sla_days),
-        undecided=[r for r in triage.triage_rows(session) if r.decision is None][:200],
+        undecided=triage.triage_rows(session, undecided=True, limit=200),
         proposals=triage.list_proposals(session),
         sla=settings.triage_sla_days,
         status_labels_vex=STATUS_LABELS,

@@ -95,3 +95,22 @@ def test_lossless_and_lossy_round_trips():
     for status in VexStatus:
         for fmt in vex.FORMATS:
             assert vex._READ_STATUS[fmt][vex.STATUS_MAP[status][fmt]] is status
+
+
+def test_odd_sbom_identifiers_stay_out_of_a_valid_csaf_document():
+    from fleetcare.triage import csafdoc
+    from fleetcare.triage.csafdoc import ComponentRef, ReleaseRef
+
+    release = ReleaseRef("gw", "Gateway", "1.0.0", "GW-1")
+    good = ComponentRef(release, "zlib", "1.2.11", "pkg:generic/zlib@1.2.11",
+                        "cpe:2.3:a:zlib:zlib:1.2.11:*:*:*:*:*:*:*")
+    odd = ComponentRef(release, "blob", "1", "pkg:", "cpe:2.3:a:broken")
+    header = vex.VexHeader("gw-vex", "VEX", "Example", "https://example.com",
+                           dt.datetime(2026, 1, 1, tzinfo=dt.UTC), (release,))
+    statements = [vex.VexStatement("CVE-2022-37434", (), "zlib", c, VexStatus.UNDER_INVESTIGATION)
+                  for c in (good, odd)]
+    document = vex.to_csaf(header, statements)
+    names = {n["product_id"]: n for n in document["product_tree"]["full_product_names"]}
+    assert names[good.component_id]["product_identification_helper"]["cpe"] == good.cpe
+    assert "product_identification_helper" not in names[odd.component_id]
+    assert csafdoc.validate(document) == []

@@ -10,11 +10,15 @@ number and the JSON path (a JSON pointer) of what failed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import csaf
 from csaf.csaf.v20._validator import validate as _csaf_validate
 
 CSAF_CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
@@ -128,10 +132,12 @@ def product_tree(
                 "name": f"{component.name} {component.version}".strip(),
                 "product_id": component.component_id,
             }
+            # An SBOM's odd identifier must not make the whole document invalid: only those
+            # the CSAF schema (and, for purls, 6.1.13) accepts are passed on.
             helper = {}
-            if component.purl:
+            if _usable("purl", component.purl):
                 helper["purl"] = component.purl
-            if component.cpe.startswith("cpe:2.3:"):
+            if _usable("cpe", component.cpe):
                 helper["cpe"] = component.cpe
             if helper:
                 entry["product_identification_helper"] = helper
@@ -139,6 +145,27 @@ def product_tree(
         tree["full_product_names"] = names
         tree["relationships"] = list(relationships.values())
     return tree
+
+
+@cache
+def _helper_patterns() -> dict[str, re.Pattern[str]]:
+    schema_path = Path(csaf.__file__).parent / "csaf" / "v20" / "schema" / "csaf.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    helper = schema["$defs"]["full_product_name_t"]["properties"]["product_identification_helper"]
+    return {k: re.compile(helper["properties"][k]["pattern"]) for k in ("purl", "cpe")}
+
+
+def _usable(kind: str, value: str) -> bool:
+    if not value or not _helper_patterns()[kind].match(value):
+        return False
+    if kind == "purl":
+        from packageurl import PackageURL
+
+        try:
+            PackageURL.from_string(value)
+        except ValueError:
+            return False
+    return True
 
 
 def vulnerability_ids(vulnerability_id: str, aliases: Iterable[str]) -> dict[str, Any]:

@@ -49,9 +49,15 @@ def prepare(data_dir: Path) -> None:
     db = Database(get_settings().resolved_database_url)
     migrations.upgrade(db.engine)
     with db.session() as session:
-        service.create_product(session, ProductIn(
-            name="Gateway X1", placed_on_market=dt.date(2025, 1, 1),
-            support_end=dt.date(2031, 12, 31)), actor=system_principal("bench", via="cli"))
+        service.create_product(
+            session,
+            ProductIn(
+                name="Gateway X1",
+                placed_on_market=dt.date(2025, 1, 1),
+                support_end=dt.date(2031, 12, 31),
+            ),
+            actor=system_principal("bench", via="cli"),
+        )
         session.commit()
     db.dispose()
 
@@ -64,8 +70,15 @@ def _request(body: bytes, address: str) -> bytes:
     ).encode() + body
 
 
-async def _post_worker(port: int, requests: list[bytes], offset: int, step: int, stop_at: float,
-                       result: LoadResult, expect: bytes) -> None:
+async def _post_worker(
+    port: int,
+    requests: list[bytes],
+    offset: int,
+    step: int,
+    stop_at: float,
+    result: LoadResult,
+    expect: bytes,
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     index = offset
     try:
@@ -91,19 +104,28 @@ async def _post_worker(port: int, requests: list[bytes], offset: int, step: int,
         writer.close()
 
 
-def post_load(port: int, requests: list[bytes], expect: bytes, seconds: float = 5.0,
-              connections: int = 16) -> LoadResult:
+def post_load(
+    port: int, requests: list[bytes], expect: bytes, seconds: float = 5.0, connections: int = 16
+) -> LoadResult:
     """POST the given requests round-robin over keep-alive connections for `seconds`;
     answers other than `expect` (b"201", b"429") count as errors."""
 
     async def run() -> LoadResult:
         warm = LoadResult(0, 0.0, [], 0)
-        await asyncio.gather(*(_post_worker(port, requests[-50:], i, 4, time.perf_counter() + 0.5,
-                                            warm, expect) for i in range(4)))
+        await asyncio.gather(
+            *(
+                _post_worker(port, requests[-50:], i, 4, time.perf_counter() + 0.5, warm, expect)
+                for i in range(4)
+            )
+        )
         result = LoadResult(0, 0.0, [], 0)
         start = time.perf_counter()
-        await asyncio.gather(*(_post_worker(port, requests, i, connections, start + seconds,
-                                            result, expect) for i in range(connections)))
+        await asyncio.gather(
+            *(
+                _post_worker(port, requests, i, connections, start + seconds, result, expect)
+                for i in range(connections)
+            )
+        )
         result.seconds = time.perf_counter() - start
         return result
 
@@ -113,13 +135,19 @@ def post_load(port: int, requests: list[bytes], expect: bytes, seconds: float = 
 def main() -> None:
     body = json.dumps(REPORT).encode()
     # One address per request: 65,000 honest reporters, none over the hourly limit.
-    honest = [_request(body, f"10.{i // 65025 % 255}.{i // 255 % 255}.{i % 255 + 1}")
-              for i in range(65000)]
+    honest = [
+        _request(body, f"10.{i // 65025 % 255}.{i // 255 % 255}.{i % 255 + 1}")
+        for i in range(65000)
+    ]
     flood = [_request(body, "203.0.113.66")]
     with tempfile.TemporaryDirectory() as tmp:
         prepare(Path(tmp))
-        env = {"FLEETCARE_DATA_DIR": tmp, "FLEETCARE_LOG_LEVEL": "WARNING",
-               "FLEETCARE_RUN_JOBS": "0", "FLEETCARE_REPORT_RATE_LIMIT": "10"}
+        env = {
+            "FLEETCARE_DATA_DIR": tmp,
+            "FLEETCARE_LOG_LEVEL": "WARNING",
+            "FLEETCARE_RUN_JOBS": "0",
+            "FLEETCARE_REPORT_RATE_LIMIT": "10",
+        }
         port = free_port()
         with serve("bench._bare_app:app", port):
             bare = load(port, "/")
@@ -130,8 +158,10 @@ def main() -> None:
         print(bare.line("bare ASGI endpoint (baseline)"))
         print(intake.line("report intake, limiter on, many reporters"))
         print(flooded.line("flood from one address (429s)"))
-        print(f"ratio intake/baseline: {intake.rate / bare.rate:.4f}   "
-              f"ratio flood refusals/baseline: {flooded.rate / bare.rate:.3f}")
+        print(
+            f"ratio intake/baseline: {intake.rate / bare.rate:.4f}   "
+            f"ratio flood refusals/baseline: {flooded.rate / bare.rate:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -114,3 +114,13 @@ def test_odd_sbom_identifiers_stay_out_of_a_valid_csaf_document():
     assert names[good.component_id]["product_identification_helper"]["cpe"] == good.cpe
     assert "product_identification_helper" not in names[odd.component_id]
     assert csafdoc.validate(document) == []
+
+
+def test_cvss_scores_are_computed_from_the_vector():
+    from fleetcare.triage.csafdoc import cvss_v3
+
+    entry = cvss_v3("CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", ["p"])
+    assert entry["cvss_v3"]["baseScore"] == 8.8
+    assert entry["cvss_v3"]["baseSeverity"] == "HIGH"
+    assert cvss_v3("CVSS:3.1/AV:Q", ["p"]) == {}
+    assert cvss_v3("AV:N/AC:L/Au:N/C:P/I:P/A:P", ["p"]) == {}  # v2: not carried

@@ -342,7 +342,7 @@ def _vulnerability_entry(  # noqa: PLR0912, PLR0915 - one pass per part of the C
     if threats:
         entry["threats"] = threats
     if vuln is not None and affected:
-        score = csafdoc.cvss_v3(vuln.cvss_vector, vuln.cvss_score, affected)
+        score = csafdoc.cvss_v3(vuln.cvss_vector, affected)
         if score:
             entry["scores"] = [score]
     return entry

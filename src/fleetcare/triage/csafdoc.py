@@ -186,9 +186,21 @@ def _system_of(identifier: str) -> str:
     return {"GHSA": "GitHub Security Advisory", "EUVD": "EUVD", "OSV": "OSV"}.get(prefix, prefix)
 
 
-def cvss_v3(vector: str | None, score: float | None, product_ids: list[str]) -> dict[str, Any]:
-    """A `scores` entry for a CVSS 3.x vector, or {} when there is none."""
-    if not vector or score is None or not vector.startswith("CVSS:3."):
+def cvss_v3(vector: str | None, product_ids: list[str]) -> dict[str, Any]:
+    """A `scores` entry for a CVSS 3.x vector, or {} when there is none or it does not parse.
+
+    The base score is computed from the vector (the `cvss` package), not taken from the feed:
+    the mandatory tests 6.1.9/6.1.10 refuse a score that does not match its vector, and a
+    feed's rounding or a second source's score must not block a publication.
+    """
+    if not vector or not vector.startswith(("CVSS:3.0/", "CVSS:3.1/")):
+        return {}
+    from cvss import CVSS3
+    from cvss.exceptions import CVSS3Error
+
+    try:
+        computed = float(CVSS3(vector).base_score)
+    except (CVSS3Error, ValueError):
         return {}
     version = vector.split("/", 1)[0].split(":", 1)[1]
     return {
@@ -196,8 +208,8 @@ def cvss_v3(vector: str | None, score: float | None, product_ids: list[str]) -> 
         "cvss_v3": {
             "version": version,
             "vectorString": vector,
-            "baseScore": score,
-            "baseSeverity": _severity(score),
+            "baseScore": computed,
+            "baseSeverity": _severity(computed),
         },
     }
 

@@ -43,6 +43,7 @@ from fleetcare.reporting.api import router as reporting_router
 from fleetcare.sbom.api import router as sbom_router
 from fleetcare.triage.api import router as triage_router
 from fleetcare.updates.api import router as updates_router
+from fleetcare.updates.ddi import router as ddi_router
 from fleetcare.updates.device_api import router as device_router
 from fleetcare.web.advisory_pages import router as advisory_pages
 from fleetcare.web.disclosure import router as disclosure_pages
@@ -117,6 +118,7 @@ def create_app(
         csaf_well_known_router,
         updates_router,
         device_router,
+        ddi_router,
         updates_pages,
         disclosure_pages,
         advisory_pages,

@@ -182,6 +182,8 @@ class Settings(BaseSettings):
     security_postpone_max_days: int = Field(default=30, ge=1, le=365)
     #: MQTT broker for update notifications (mqtt://host:port); empty: devices just poll.
     mqtt_url: str = ""
+    #: The tenant name hawkBit DDI clients put in their URLs (/{tenant}/controller/v1/...).
+    ddi_tenant: str = "DEFAULT"
 
     @classmethod
     def settings_customise_sources(

@@ -208,6 +208,16 @@ def devices_list(
     )
 
 
+@devices_app.command("ddi-token")
+def devices_ddi_token(uid: Annotated[str, typer.Argument(help="The device identifier.")]) -> None:
+    """Print the hawkBit DDI TargetToken of a device (for agents such as SWUpdate)."""
+    from fleetcare.updates import ddi, devices
+
+    with session_scope(write=False) as session:
+        device = devices.get_device(session, uid)
+    out.print(ddi.target_token(settings(), device.uid), highlight=False)
+
+
 # --- rollouts ------------------------------------------------------------------------------
 
 

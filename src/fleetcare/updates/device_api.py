@@ -26,6 +26,7 @@ from fleetcare.core.ratelimit import SlidingWindowLimiter
 from fleetcare.updates import devices, push, repository, service
 from fleetcare.updates.models import Device
 from fleetcare.updates.schemas import EnrolIn, StatusIn
+from fleetcare.updates.storage import ArtifactStorage
 
 DEVICE_PREFIX = "/device/v1"
 router = APIRouter(prefix=DEVICE_PREFIX, tags=["device"])
@@ -138,16 +139,12 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-@router.get("/tuf/targets/{path:path}")
-def tuf_target(
-    request: Request, path: str, session: DbSession, device: AuthenticDevice
-) -> Response:
-    artifact = service.find_target(session, path)
-    storage = service.config(request.app.state.settings).storage
-    size = storage.size(artifact.sha256)
-    wanted = _byte_range(request.headers.get("range"), size)
+def file_response(storage: ArtifactStorage, digest: str, range_header: str | None) -> Response:
+    """The stored file, whole (200) or one byte range (206) for resuming, streamed."""
+    size = storage.size(digest)
+    wanted = _byte_range(range_header, size)
     first, last = wanted or (0, size - 1)
-    handle = storage.open(artifact.sha256)
+    handle = storage.open(digest)
     handle.seek(first)
 
     def chunks() -> Iterator[bytes]:
@@ -169,3 +166,12 @@ def tuf_target(
         media_type="application/octet-stream",
         headers=headers,
     )
+
+
+@router.get("/tuf/targets/{path:path}")
+def tuf_target(
+    request: Request, path: str, session: DbSession, device: AuthenticDevice
+) -> Response:
+    artifact = service.find_target(session, path)
+    storage = service.config(request.app.state.settings).storage
+    return file_response(storage, artifact.sha256, request.headers.get("range"))

@@ -7,6 +7,7 @@ from fleetcare.intel import tasks as intel_tasks
 from fleetcare.lifecycle import tasks as lifecycle_tasks
 from fleetcare.portfolio import tasks as portfolio_tasks
 from fleetcare.reporting import tasks as reporting_tasks
+from fleetcare.triage import tasks as triage_tasks
 from fleetcare.updates import tasks as updates_tasks
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "notify_tasks",
     "portfolio_tasks",
     "reporting_tasks",
+    "triage_tasks",
     "updates_tasks",
 ]

@@ -281,3 +281,27 @@ def test_a_kev_feed_update_reopens_through_the_sync(findings_db, tmp_path):
         assert row.decision is not None
         assert row.decision.vex_status == "under_investigation"
         assert row.decision.reopened_reason == "added to the CISA KEV catalogue"
+
+
+def test_overdue_findings_are_announced_once(findings_db):
+    from fleetcare.core import events
+    from fleetcare.core.auth import system_principal
+    from fleetcare.triage.schemas import DecisionIn
+    from fleetcare.triage.tasks import announce_overdue_findings
+
+    assert callable(announce_overdue_findings)  # registered with huey at import
+    sla = {"critical": 7, "high": 30, "medium": 90, "low": 180}
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    with findings_db.session() as session:
+        assert triage.announce_overdue(session, sla, dt.datetime.now(dt.UTC)) == 0
+        first = triage.announce_overdue(session, sla, later)
+        assert first == 10  # every demo finding, none decided
+        assert triage.announce_overdue(session, sla, later) == 0
+        fid = finding_id(findings_db, GX, "23.05.5-gx3", "linux", "CVE-2024-1086")
+        triage.decide(session, fid, DecisionIn(vex_status="affected", action_statement="Update."),
+                      actor=system_principal("tests", via="cli"))
+        assert triage.announce_overdue(session, sla, later) == 1  # now overdue for a fix
+        kinds = [e.payload["overdue"] for e in events.since(session, 0, kinds={"finding.overdue"})
+                 if e.subject == f"finding:{fid}"]
+        assert kinds == ["decision", "fix"]
+        session.commit()

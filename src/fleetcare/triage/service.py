@@ -25,6 +25,7 @@ from fleetcare.core import audit, events
 from fleetcare.core.auth import Principal
 from fleetcare.core.db import utcnow
 from fleetcare.core.errors import Conflict, InvalidInput, NotFound
+from fleetcare.core.events import Event
 from fleetcare.core.settings import Settings
 from fleetcare.intel import store
 from fleetcare.intel.models import Vulnerability
@@ -549,6 +550,38 @@ def overdue(
             late.append(out)
     late.sort(key=lambda o: o.decision_due)
     return late
+
+
+def announce_overdue(
+    session: Session, sla_days: dict[str, int], now: dt.datetime | None = None
+) -> int:
+    """Emit a `finding.overdue` event, once per finding and kind (decision, fix), for each open
+    finding past its SLA: notifications and dashboards read them from the outbox."""
+    announced = {
+        (e.subject, str(e.payload.get("overdue")))
+        for e in session.execute(select(Event).where(Event.kind == "finding.overdue")).scalars()
+    }
+    count = 0
+    for out in overdue(session, sla_days, now):
+        subject = f"finding:{out.finding_id}"
+        if (subject, str(out.overdue)) in announced:
+            continue
+        events.emit(
+            session,
+            "finding.overdue",
+            subject=subject,
+            payload={
+                "finding_id": out.finding_id,
+                "vulnerability_id": out.vulnerability_id,
+                "product": out.product,
+                "release": out.release,
+                "overdue": out.overdue,
+                "severity": out.severity,
+            },
+        )
+        count += 1
+    session.flush()
+    return count
 
 
 # --- supplier VEX -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ schema per xdist worker, migrated once and emptied after each test.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url(worker_name: str) -> Iterator[str]:
     base = needs_postgres()
-    schema = f"fleetcare_test_{worker_name}"
+    # A schema of its own per run and worker: runs started side by side do not collide.
+    schema = f"fleetcare_test_{worker_name}_{secrets.token_hex(4)}"
     admin = Database(base)
     with admin.engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -68,19 +70,27 @@ def postgres_url(worker_name: str) -> Iterator[str]:
     db = Database(url)
     migrations.upgrade(db.engine)
     db.dispose()
-    return url
+    yield url
+    admin = Database(base)
+    with admin.engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def _empty_postgres(db: Database) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO audit_head (id, seq, last_hash, note) VALUES (1, 0, :h, '')"),
-                     {"h": "0" * 64})
+        conn.execute(
+            text("INSERT INTO audit_head (id, seq, last_hash, note) VALUES (1, 0, :h, '')"),
+            {"h": "0" * 64},
+        )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Database]:
     if request.param == "sqlite":
         path = tmp_path / "fleetcare.db"
         shutil.copy(sqlite_template, path)
@@ -137,7 +147,10 @@ def tokens(database: Database) -> Tokens:
     with database.session() as session:
         for role in Role:
             user = auth.create_user(
-                session, email=f"{role.value}@example.test", role=role, password=TEST_PASSWORD,
+                session,
+                email=f"{role.value}@example.test",
+                role=role,
+                password=TEST_PASSWORD,
                 actor=actor,
             )
             _token, clear = auth.create_token(session, user=user, actor=actor)

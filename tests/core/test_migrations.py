@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import inspect, text
 
@@ -18,7 +20,7 @@ def empty_database(request, tmp_path, worker_name):
         db.dispose()
         return
     base = needs_postgres()
-    schema = f"fleetcare_migrations_{worker_name}"
+    schema = f"fleetcare_migrations_{worker_name}_{secrets.token_hex(4)}"
     admin = Database(base)
     with admin.engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -75,7 +75,10 @@ def test_refused_inputs_exit_2(env, tmp_path):
     failed = _run(env, "feeds", "sync", "--source", "osv", "--from", str(broken_feed))
     assert failed.returncode == 2
     assert "x.json" in failed.stderr
-    assert json.loads(_run(env, "feeds", "status", "--json").stdout)["counts"]["source_records"] == 0
+    status = json.loads(_run(env, "feeds", "status", "--json").stdout)
+    assert status["counts"]["source_records"] == 0
+    assert [f["source"] for f in status["feeds"]] == ["osv"]
+    assert status["feeds"][0]["status"].startswith("failed: ")
     unknown = _run(env, "feeds", "sync", "--source", "rss", "--from", str(broken_feed))
     assert unknown.returncode == 2
     assert "unknown feed source" in unknown.stderr

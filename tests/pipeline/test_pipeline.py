@@ -136,6 +136,17 @@ def test_two_vulnerabilities_merge_when_a_record_links_them(portfolio_db, tmp_pa
         assert store.resolve(session, "GHSA-test-only-0001").id == "CVE-2023-45803"
 
 
+def test_feed_syncs_are_audited(portfolio_db):
+    from fleetcare.core import audit
+
+    with portfolio_db.session() as session:
+        intel.sync(session, "kev", FEEDS / "kev", actor="cli:ops")
+        session.commit()
+        [event] = audit.list_events(session, action="feed.sync")
+    assert (event.actor, event.object_id) == ("cli:ops", "kev")
+    assert event.summary["after"]["records"] == 4
+
+
 def test_reimporting_the_same_feeds_changes_nothing(portfolio_db):
     with portfolio_db.session() as session:
         intel.sync_directory(session, FEEDS)

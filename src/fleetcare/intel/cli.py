@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from fleetcare.clitools import JsonOpt, err, fail, out, print_json, session_scope, settings, table
+from fleetcare.clitools import (
+    JsonOpt,
+    cli_actor,
+    err,
+    fail,
+    out,
+    print_json,
+    session_scope,
+    settings,
+    table,
+)
 from fleetcare.core.errors import FleetcareError
 
 feeds_app = typer.Typer(
@@ -56,7 +66,9 @@ def sync(
         with session_scope() as session:
             try:
                 if source is None and from_path is not None:
-                    results = service.sync_directory(session, from_path, progress=advance)
+                    results = service.sync_directory(
+                        session, from_path, progress=advance, actor=cli_actor().actor
+                    )
                 else:
                     results = [
                         service.sync(
@@ -66,10 +78,21 @@ def sync(
                             progress=advance,
                             osv_ecosystems=config.osv_ecosystems,
                             nvd_api_key=config.nvd_api_key or None,
+                            actor=cli_actor().actor,
                         )
                     ]
             except FleetcareError as exc:
-                raise fail(exc.message) from None
+                session.rollback()  # nothing of a broken feed is kept
+                failed = exc.message
+            else:
+                failed = ""
+        if failed:
+            if source is not None:
+                from fleetcare.intel import store
+
+                with session_scope() as session:
+                    store.record_feed_failure(session, source, failed)
+            raise fail(failed)
     if as_json:
         print_json(
             [

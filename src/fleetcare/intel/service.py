@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from fleetcare.core import audit
 from fleetcare.core.errors import InvalidInput
 from fleetcare.intel import store
 from fleetcare.intel.feeds import FeedWarning, cve5, epss, euvd, fetch, kev, nvd, osv
@@ -101,6 +102,7 @@ def sync(
     progress: Progress | None = None,
     osv_ecosystems: Iterable[str] = DEFAULT_OSV_ECOSYSTEMS,
     nvd_api_key: str | None = None,
+    actor: str = "system:feeds",
 ) -> SyncResult:
     """Import one source from `path` (file or directory), or download it when `path` is None."""
     if source not in SOURCES:
@@ -110,12 +112,16 @@ def sync(
     if path is None:
         with tempfile.TemporaryDirectory(prefix=f"fleetcare-{source}-") as tmp:
             files = _download(session, source, Path(tmp), osv_ecosystems, nvd_api_key)
-            return _import_paths(session, source, files, progress)
-    return _import_paths(session, source, [path], progress)
+            return _import_paths(session, source, files, progress, actor)
+    return _import_paths(session, source, [path], progress, actor)
 
 
 def sync_directory(
-    session: Session, root: Path, *, progress: Progress | None = None
+    session: Session,
+    root: Path,
+    *,
+    progress: Progress | None = None,
+    actor: str = "system:feeds",
 ) -> list[SyncResult]:
     """Import every source found as a sub-directory (or file) of `root` named after it.
 
@@ -127,7 +133,7 @@ def sync_directory(
     for source in ("osv", "nvd", "cve", "euvd", "kev", "epss"):
         candidates = [p for p in root.iterdir() if source in (p.name, p.stem)]
         for path in sorted(candidates):
-            results.append(_import_paths(session, source, [path], progress))
+            results.append(_import_paths(session, source, [path], progress, actor))
     if not results:
         raise InvalidInput(f"{root} has none of the sub-directories {', '.join(SOURCES)}")
     return results
@@ -193,7 +199,7 @@ def _expand(source: str, paths: list[Path]) -> list[Path]:
 
 
 def _import_paths(
-    session: Session, source: str, paths: list[Path], progress: Progress | None
+    session: Session, source: str, paths: list[Path], progress: Progress | None, actor: str
 ) -> SyncResult:
     result = SyncResult(source)
     paths = _expand(source, paths)
@@ -224,6 +230,19 @@ def _import_paths(
     result.warnings = [str(w) for w in warnings]
     for hook in _changed_hooks:
         hook(session, result.changed)
+    audit.record(
+        session,
+        actor=actor,
+        action="feed.sync",
+        object_type="feed",
+        object_id=source,
+        after={
+            "records": result.records,
+            "added": result.added,
+            "updated": result.updated,
+            "changed": len(result.changed),
+        },
+    )
     store.record_feed_state(
         session,
         source,

@@ -539,6 +539,14 @@ def record_feed_state(
     session.add(state)
 
 
+def record_feed_failure(session: Session, source: str, problem: str) -> None:
+    """Note a failed sync (in its own transaction: the failed import itself was rolled back)."""
+    state = session.get(FeedState, source) or FeedState(source=source, records=0)
+    state.last_sync_at = dt.datetime.now(dt.UTC)
+    state.last_status = f"failed: {problem}"[:2000]
+    session.add(state)
+
+
 def feed_states(session: Session) -> list[FeedState]:
     return list(session.execute(select(FeedState).order_by(FeedState.source)).scalars())
 

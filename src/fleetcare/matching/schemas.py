@@ -22,6 +22,7 @@ SEVERITY_ORDER = {"critical": 5, "high": 4, "medium": 3, "low": 2, "none": 1, "u
 
 class FindingOut(BaseModel):
     id: int
+    component_id: int
     product: str
     product_slug: str
     release: str

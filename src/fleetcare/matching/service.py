@@ -441,7 +441,7 @@ def list_findings(
         query.order_by(
             Vulnerability.kev.desc(),
             rank.desc(),
-            Vulnerability.epss_score.desc(),
+            Vulnerability.epss_score.desc().nulls_last(),
             Finding.id,
         )
         .limit(limit)
@@ -450,6 +450,7 @@ def list_findings(
     items = [
         FindingOut(
             id=fi.id,
+            component_id=c.id,
             product=p.name,
             product_slug=p.slug,
             release=r.version,

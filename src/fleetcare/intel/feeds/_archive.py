@@ -67,8 +67,7 @@ def json_members(path: Path, limits: ZipLimits) -> Iterator[tuple[str, bytes]]:
             total += len(content)
             if total > limits.max_total_bytes:
                 raise FeedError(
-                    f"the archive inflates to more than the {limits.max_total_bytes} bytes "
-                    "allowed",
+                    f"the archive inflates to more than the {limits.max_total_bytes} bytes allowed",
                     source=source,
                     record=member.filename,
                 )
@@ -147,11 +146,19 @@ def _read_member(
         with archive.open(member) as stream:
             # One byte over the cap tells a lying header from an honest one.
             content = stream.read(limits.max_member_bytes + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
-            ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
         # RuntimeError: encrypted member; NotImplementedError: unknown compression method.
-        raise FeedError(f"cannot read the member: {exc}", source=source,
-                        record=member.filename) from None
+        raise FeedError(
+            f"cannot read the member: {exc}", source=source, record=member.filename
+        ) from None
     if len(content) > limits.max_member_bytes:
         raise FeedError(
             f"the member inflates to more than the {limits.max_member_bytes} bytes allowed",

@@ -46,9 +46,7 @@ class Place:
 
     __slots__ = ("record", "source", "warnings")
 
-    def __init__(
-        self, source: str, record: str | None, warnings: list[FeedWarning] | None
-    ) -> None:
+    def __init__(self, source: str, record: str | None, warnings: list[FeedWarning] | None) -> None:
         self.source = source
         self.record = record
         self.warnings = warnings

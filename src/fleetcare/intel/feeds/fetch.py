@@ -99,9 +99,7 @@ _T = TypeVar("_T")
 
 def new_client() -> httpx.Client:
     """An HTTP client with fleetcare's User-Agent (EUVD refuses some default ones) and timeouts."""
-    return httpx.Client(
-        timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=True
-    )
+    return httpx.Client(timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}, follow_redirects=True)
 
 
 def download(
@@ -343,9 +341,7 @@ def _stream_to(
             encoded = response.headers.get("content-encoding", "identity") != "identity"
             received = response.num_bytes_downloaded if encoded else written
             if declared is not None and received != declared:
-                raise DownloadError(
-                    f"{url} was cut short: {received} of {declared} bytes arrived"
-                )
+                raise DownloadError(f"{url} was cut short: {received} of {declared} bytes arrived")
         os.replace(part, dest)
         done = True
     except httpx.TimeoutException:

@@ -224,3 +224,30 @@ def test_reporter_credits_become_acknowledgments(client, tokens, findings_db, se
         "title": "t t t", "product": GX, "vulnerabilities": ["CVE-2023-38545"],
         "summary": "s", "reports": ["VR-0000-0000"]}, headers=tokens.headers(Role.SECURITY))
     assert unknown.status_code == 404
+
+
+def test_vendor_fix_says_how_the_fix_reaches_devices(client, tokens, findings_db):
+    from fleetcare.portfolio import service as portfolio
+    from fleetcare.updates.models import Rollout, SignedRelease
+
+    _triage(client, tokens, findings_db)
+    created = _create(client, tokens, vulnerabilities=["CVE-2023-38545"])
+    url = f"/api/v1/advisories/{created['tracking_id']}/csaf"
+
+    def fix_details() -> str:
+        document = client.get(url, headers=tokens.headers(Role.VIEWER)).json()
+        [fix] = [r for r in document["vulnerabilities"][0]["remediations"]
+                 if r["category"] == "vendor_fix"]
+        return fix["details"]
+
+    assert "support page" in fix_details()
+    with findings_db.session() as session:
+        gx5 = portfolio.get_release(session, GX, "24.10.2-gx5")
+        session.add(SignedRelease(release_id=gx5.id, product_id=gx5.product_id, counter=5,
+                                  signed_by="release@example.test"))
+        session.add(Rollout(name="gx5 security", release_id=gx5.id, product_id=gx5.product_id,
+                            status="running", mode="security", created_by="release@example.test"))
+        session.commit()
+    details = fix_details()
+    assert "signed for automatic installation" in details
+    assert "rollout 'gx5 security' is running" in details

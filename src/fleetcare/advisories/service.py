@@ -241,6 +241,28 @@ def _acknowledgments(session: Session, reports: list[str]) -> list[dict[str, Any
     return out
 
 
+def _delivery(session: Session, product_id: int, version: str) -> str:
+    """How the fixing release reaches devices, from the updates capability's records."""
+    from fleetcare.updates import rollouts
+    from fleetcare.updates import service as updates
+
+    release = portfolio.get_release(session, product_id, version)
+    if updates.signed_release(session, release.id) is None:
+        return "Install it from the product's support page."
+    running = [
+        r
+        for r in rollouts.list_rollouts(session)
+        if r.release_id == release.id and r.status not in ("draft", "aborted")
+    ]
+    text = (
+        "It is signed for automatic installation as a security update (devices install it "
+        "unless their owner turned automatic updates off)"
+    )
+    if running:
+        text += f"; rollout '{running[0].name}' is {running[0].status}"
+    return text + "."
+
+
 def _vulnerability_entry(  # noqa: PLR0912, PLR0915 - one pass per part of the CSAF entry
     session: Session, product_id: int, vuln_id: str, releases: dict[str, ReleaseRef], base: str
 ) -> dict[str, Any]:
@@ -301,9 +323,8 @@ def _vulnerability_entry(  # noqa: PLR0912, PLR0915 - one pass per part of the C
         remediations.append(
             {
                 "category": "vendor_fix",
-                "details": f"Update to firmware {fix.version} of {fix.product_name}: it is "
-                "delivered as a security update (automatic unless turned off) and on the "
-                "product's support page.",
+                "details": f"Update to firmware {fix.version} of {fix.product_name}. "
+                + _delivery(session, product_id, fix.version),
                 "product_ids": sorted(pids),
                 "url": f"{base}/support",
             }

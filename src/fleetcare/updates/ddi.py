@@ -104,6 +104,9 @@ def ddi_device(request: Request, session: DbSession, tenant: str, controller_id:
         raise NotFound(f"no tenant {tenant!r}")
     if device.state == "decommissioned":
         raise PermissionDenied(f"device {controller_id} is decommissioned")
+    device.last_checkin_at = utcnow()
+    if device.state == "preauthorised":  # a DDI device enrols with its first poll
+        device.state, device.enrolled_at = "active", device.last_checkin_at
     limiters = request.app.state.rate_limiters
     limiter = limiters.setdefault("device", SlidingWindowLimiter(settings.device_rate_limit))
     retry_after = limiter.hit(device.uid)

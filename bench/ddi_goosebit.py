@@ -1,0 +1,184 @@
+"""hawkBit DDI polls per second, fleetcare against goosebit, with 10,000 devices each, on SQLite.
+
+Both servers run under uvicorn (one worker, same flags) on the same machine in the same run and
+are loaded over 16 keep-alive connections with `GET /DEFAULT/controller/v1/<device>` spread
+round-robin over 10,000 devices. fleetcare's devices are registered from a factory list and
+authenticate with their TargetToken; goosebit's are created by one poll each before the
+measurement (its default: no device authentication). goosebit is not a fleetcare dependency:
+point GOOSEBIT_PYTHON at the interpreter of a virtual environment where it is installed
+(`pip install goosebit`, then `aerich upgrade` as its documentation says, done here).
+
+    GOOSEBIT_PYTHON=/path/venv/bin/python python -m bench.ddi_goosebit [--devices 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench._load import LoadResult, free_port, load, serve
+
+
+def prepare_fleetcare(data_dir: Path, count: int) -> list[str]:
+    os.environ.update({"FLEETCARE_DATA_DIR": str(data_dir),
+                       "FLEETCARE_DATABASE_URL": f"sqlite:///{data_dir}/bench.db",
+                       "FLEETCARE_SECRET_KEY": "bench-secret-key"})
+    import datetime as dt
+
+    from fleetcare.core import migrations
+    from fleetcare.core.auth import system_principal
+    from fleetcare.core.db import Database
+    from fleetcare.core.settings import get_settings, reset_settings
+    from fleetcare.portfolio import service as portfolio
+    from fleetcare.portfolio.schemas import ProductIn
+    from fleetcare.updates import ddi, devices
+    from fleetcare.updates.schemas import DeviceIn
+
+    reset_settings()
+    settings = get_settings()
+    db = Database(settings.resolved_database_url)
+    migrations.upgrade(db.engine)
+    actor = system_principal("bench", via="cli")
+    uids = [f"ddi-{i:06d}" for i in range(count)]
+    with db.session() as session:
+        portfolio.create_product(session, ProductIn(
+            name="Bench Gateway", placed_on_market=dt.date(2026, 1, 1),
+            support_end=dt.date(2032, 1, 1)), actor=actor)
+        devices.import_factory_list(session, "bench-gateway", [
+            DeviceIn(uid=uid, secret=f"factory-secret-{uid}") for uid in uids], actor=actor)
+        session.commit()
+    db.dispose()
+    return [f"{uid}\n{ddi.target_token(settings, uid)}" for uid in uids]
+
+
+def load_polls(port: int, request_for: Callable[[int], bytes], count: int, seconds: float,
+               connections: int = 16) -> LoadResult:
+    counter = [0]
+
+    async def worker(stop_at: float, result: LoadResult) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop_at and (seconds or counter[0] < count):
+                request = request_for(counter[0] % count)
+                counter[0] += 1
+                start = time.perf_counter()
+                writer.write(request)
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:].strip())
+                if length:
+                    await reader.readexactly(length)
+                result.latencies.append(time.perf_counter() - start)
+                if not status_line.startswith(b"HTTP/1.1 200"):
+                    result.errors += 1
+                result.requests += 1
+        finally:
+            writer.close()
+
+    async def run() -> LoadResult:
+        result = LoadResult(0, 0.0, [], 0)
+        start = time.perf_counter()
+        limit = start + (seconds or 3600)
+        await asyncio.gather(*(worker(limit, result) for _ in range(connections)))
+        result.seconds = time.perf_counter() - start
+        return result
+
+    return asyncio.run(run())
+
+
+def _poll(uid: str, token: str | None) -> bytes:
+    auth = f"Authorization: TargetToken {token}\r\n" if token else ""
+    return (f"GET /DEFAULT/controller/v1/{uid} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}\r\n").encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    goosebit = os.environ.get("GOOSEBIT_PYTHON", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        pairs = [p.split("\n") for p in prepare_fleetcare(Path(tmp), args.devices)]
+        requests = [_poll(uid, token) for uid, token in pairs]
+        port = free_port()
+        with serve("bench._bare_app:app", port):
+            bare = load(port, "/", seconds=args.seconds)
+        env = {"FLEETCARE_DATA_DIR": tmp, "FLEETCARE_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+               "FLEETCARE_SECRET_KEY": "bench-secret-key", "FLEETCARE_LOG_LEVEL": "WARNING",
+               "FLEETCARE_RUN_JOBS": "0", "FLEETCARE_DEVICE_RATE_LIMIT": "100000"}
+        port = free_port()
+        with serve("fleetcare.app:create_app_from_env", port, env=env, factory=True):
+            ours = load_polls(port, requests.__getitem__, len(requests), args.seconds)
+        print(bare.line("bare ASGI endpoint (baseline)"))
+        print(ours.line("fleetcare DDI poll"))
+        print(f"fleetcare/bare: {ours.rate / bare.rate:.3f}")
+        if not goosebit:
+            print("goosebit skipped: set GOOSEBIT_PYTHON to an interpreter where it is installed")
+            return
+        data = Path(tmp) / "goosebit"
+        data.mkdir()
+        site = subprocess.run([goosebit, "-c", "import goosebit, os; print(os.path.dirname(goosebit.__file__))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        (data / "pyproject.toml").write_text(
+            f'[tool.aerich]\ntortoise_orm = "goosebit.db.config.TORTOISE_CONF"\n'
+            f'location = "{site}/db/migrations"\nsrc_folder = "./."\n')
+        gb_env = {**os.environ, "GOOSEBIT_DB_URI": f"sqlite:///{data}/db.sqlite3",
+                  "GOOSEBIT_ARTIFACTS_DIR": str(data / "artifacts")}
+        aerich = str(Path(goosebit).parent / "aerich")
+        subprocess.run([aerich, "upgrade"], cwd=data, env=gb_env, check=True, capture_output=True)
+        port = free_port()
+        os.environ.update({k: v for k, v in gb_env.items() if k.startswith("GOOSEBIT_")})
+        plain = [_poll(uid, None) for uid, _ in pairs]
+        with _serve_with(goosebit, "goosebit:app", port, data):
+            started = time.perf_counter()
+            load_polls(port, plain.__getitem__, len(plain), 0)  # one poll each registers
+            registered = time.perf_counter() - started
+            theirs = load_polls(port, plain.__getitem__, len(plain), args.seconds)
+        print(f"goosebit: {len(plain)} devices registered by polling in {registered:.1f} s")
+        print(theirs.line("goosebit DDI poll"))
+        print(f"fleetcare/goosebit: {ours.rate / theirs.rate:.2f}")
+
+
+class _serve_with:  # noqa: N801 - used like bench._load.serve
+    """`serve()` with another interpreter (goosebit's virtual environment)."""
+
+    def __init__(self, python: str, app: str, port: int, cwd: Path) -> None:
+        self.args = [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+                     "--log-level", "warning", "--no-access-log"]
+        self.port, self.cwd = port, cwd
+
+    def __enter__(self) -> subprocess.Popen[bytes]:
+        import socket
+
+        self.process = subprocess.Popen(self.args, cwd=self.cwd, env=os.environ.copy())
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self.process
+            except OSError:
+                time.sleep(0.1)
+        self.process.kill()
+        raise RuntimeError("goosebit did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+if __name__ == "__main__":
+    main()

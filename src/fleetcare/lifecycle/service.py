@@ -924,8 +924,9 @@ class _Channels:
         if self.http is not None:
             self.http.close()
         if self.mqtt is not None:
-            self.mqtt.loop_stop()
+            # Disconnecting first wakes the network loop, so that stopping it does not wait.
             self.mqtt.disconnect()
+            self.mqtt.loop_stop()
 
 
 def parse_mqtt_url(url: str) -> tuple[str, int, bool, str, str]:

@@ -315,3 +315,21 @@ def test_check_in_notices_fit_the_updates_packages_providers(database, eol_setti
         notify.configure(None)
     assert notice["type"] == "end_of_support"
     assert notice["url"] == "https://fleet.example/end-of-life/thermostat-t1"
+
+
+def test_one_sender_per_channel_sends_only_its_channel(database, eol_settings, recorder):
+    make_fleet(database, eol_settings, customers=3, channels=("email", "mqtt"))
+    [notice_id] = _schedule(database, eol_settings, DUE_24)
+    with database.session() as session:
+        email = service.send_notice(
+            session, notice_id, eol_settings, now=lambda: DUE_24, channel="email"
+        )
+        notice = session.get(Notice, notice_id)
+        assert notice is not None
+        assert notice.status == "sending"  # the MQTT deliveries are still to go
+        mqtt = service.send_notice(
+            session, notice_id, eol_settings, now=lambda: DUE_24, channel="mqtt"
+        )
+        session.refresh(notice)
+        assert notice.status == "sent"
+    assert (email.sent, mqtt.sent) == (3, 3)

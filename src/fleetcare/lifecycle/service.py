@@ -45,7 +45,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import ValidationError
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1124,11 +1124,14 @@ def send_notice(
     *,
     now: Callable[[], dt.datetime] = utcnow,
     batch: int | None = None,
+    channel: str | None = None,
 ) -> SendReport:
     """Send what is due of a notice's deliveries and record each outcome as it happens.
 
     Safe to run in several workers at once and to run again after a crash: deliveries are
     claimed with a conditional update, and each outcome is committed before the next message.
+    With `channel`, only that channel's deliveries: the channels' I/O then runs side by side
+    in separate workers.
     """
     report = SendReport()
     batch = batch or CLAIM_BATCH
@@ -1143,7 +1146,11 @@ def send_notice(
                 row[0]
                 for row in session.execute(
                     select(NoticeDelivery.id)
-                    .where(NoticeDelivery.notice_id == notice_id, _claimable(moment))
+                    .where(
+                        NoticeDelivery.notice_id == notice_id,
+                        _claimable(moment),
+                        NoticeDelivery.channel == channel if channel else true(),
+                    )
                     .order_by(NoticeDelivery.id)
                     .limit(batch)
                 )

@@ -15,19 +15,19 @@ def schedule_eol_notices() -> int:
     with task_db() as session:
         notice_ids = service.schedule_notices(session, notify.current_settings())
         session.commit()
-    for notice_id in notice_ids:
-        send_eol_notice(notice_id)
+    dispatch_notices(notice_ids)
     return len(notice_ids)
 
 
 @huey.task()
-def send_eol_notice(notice_id: int) -> int:
-    """Send the due deliveries of one notice; retries come back through the sweep below."""
+def send_eol_notice(notice_id: int, channel: str | None = None) -> int:
+    """Send the due deliveries of one notice (of one channel); retries come back through the
+    sweep below."""
     from fleetcare.core import notify
     from fleetcare.lifecycle import service
 
     with task_db() as session:
-        report = service.send_notice(session, notice_id, notify.current_settings())
+        report = service.send_notice(session, notice_id, notify.current_settings(), channel=channel)
     return report.sent
 
 
@@ -59,9 +59,12 @@ def dispatch_notices(notice_ids: list[int]) -> None:
     sweep finds their pending deliveries."""
     import logging
 
+    from fleetcare.lifecycle.rules import CHANNELS
+
     for notice_id in notice_ids:
         try:
-            send_eol_notice(notice_id)
+            for channel in CHANNELS:  # one job per channel: their I/O runs side by side
+                send_eol_notice(notice_id, channel)
         except Exception:
             logging.getLogger("fleetcare.lifecycle").warning(
                 "could not queue notice %s; the sweep will send it", notice_id, exc_info=True

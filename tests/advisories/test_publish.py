@@ -112,6 +112,16 @@ def test_publish_and_provider_directory(client, tokens, findings_db, tmp_path):
     assert client.get(f"{path}.sha512").text == f"{hashlib.sha512(raw).hexdigest()}  {name}\n"
     signature = client.get(f"{path}.asc").text
 
+    # Directory listings (requirement 14) lead to every file.
+    listing = client.get(metadata["distributions"][0]["directory_url"].split("8000", 1)[-1])
+    assert listing.status_code == 200
+    year = index[0].split("/")[0]
+    assert f'href="{year}/"' in listing.text
+    year_listing = client.get(f"{WK}/white/{year}/").text
+    for suffix in ("", ".asc", ".sha256", ".sha512"):
+        assert f'href="{name}{suffix}"' in year_listing
+    assert client.get(f"{WK}/white/1999/").status_code == 404
+
     # The csaf package's audit of the directory layout (CSAF 2.0 7.1.11-7.1.13) on a mirror.
     mirror = tmp_path / "white"
     for line in index:

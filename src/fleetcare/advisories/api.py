@@ -7,6 +7,7 @@ TLP:WHITE advisories to anyone.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Annotated, Any
 
@@ -132,6 +133,39 @@ def publish(
 @well_known_router.get("/provider-metadata.json", dependencies=Public)
 def provider_metadata(request: Request, session: DbSession) -> Response:
     return _json(service.provider_files(session, _settings(request)).metadata())
+
+
+def _listing(title: str, names: list[str]) -> Response:
+    """A plain directory listing (CSAF 2.0 requirement 14: directory listings enabled)."""
+    items = "".join(
+        f'<li><a href="{html.escape(n, quote=True)}">{html.escape(n)}</a></li>' for n in names
+    )
+    body = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+        f"<ul>{items}</ul></body></html>"
+    )
+    return Response(body, media_type="text/html; charset=utf-8")
+
+
+@well_known_router.get("/white/", dependencies=Public)
+def white_listing(request: Request, session: DbSession) -> Response:
+    files = service.provider_files(session, _settings(request))
+    years = sorted({e.path.split("/", 1)[0] + "/" for e in files.entries}, reverse=True)
+    return _listing(
+        "Index of /.well-known/csaf/white/",
+        [*years, "index.txt", "changes.csv", provider.FEED_NAME],
+    )
+
+
+@well_known_router.get("/white/{year}/", dependencies=Public)
+def year_listing(year: str, request: Request, session: DbSession) -> Response:
+    files = service.provider_files(session, _settings(request))
+    names = [e.path.split("/", 1)[1] for e in files.entries if e.path.startswith(f"{year}/")]
+    if not names:
+        raise NotFound(f"no directory white/{year}/")
+    listed = sorted(f"{n}{suffix}" for n in names for suffix in ("", ".asc", ".sha256", ".sha512"))
+    return _listing(f"Index of /.well-known/csaf/white/{year}/", listed)
 
 
 @well_known_router.get("/white/index.txt", dependencies=Public)

@@ -39,6 +39,9 @@ def test_triage_form_refuses_then_saves(client, log_in, findings_db):  # noqa: F
     assert "curl 8.4.0 in gx5" in after
     board = client.get("/triage")
     assert board.status_code == 200
+    decided = board.text.split('id="decided"')[1].split("</section>")[0]
+    assert f"/findings/{fid}/triage" in decided
+    assert "Fixed" in decided
     assert f"/findings/{fid}/triage" not in board.text.split('id="undecided"')[1].split(
         "</section>")[0]
 

@@ -136,6 +136,17 @@ def triage_rows(
     return rows
 
 
+def recent_decisions(session: Session, limit: int = 100) -> list[TriageRow]:
+    """Findings with a decision, the latest decided first."""
+    query = (
+        _query()
+        .where(Decision.id.is_not(None), Finding.withdrawn_at.is_(None))
+        .order_by(Decision.decided_at.desc(), Decision.id.desc())
+        .limit(limit)
+    )
+    return [TriageRow(*r) for r in session.execute(query)]
+
+
 def _row(session: Session, finding_id: int) -> TriageRow:
     rows = triage_rows(session, finding_ids=[finding_id], include_withdrawn=True)
     if not rows:

@@ -84,6 +84,7 @@ def triage_board(request: Request, session: DbSession, who: AnyUser) -> Response
         "triage_board.html",
         overdue=triage.overdue(session, settings.triage_sla_days),
         undecided=triage.triage_rows(session, undecided=True, limit=200),
+        decided=triage.recent_decisions(session, limit=100),
         proposals=triage.list_proposals(session),
         sla=settings.triage_sla_days,
         status_labels_vex=STATUS_LABELS,

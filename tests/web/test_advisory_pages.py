@@ -9,6 +9,7 @@ import pytest
 
 from fleetcare.advisories import service as advisories
 from fleetcare.core.auth import Role
+from fleetcare.triage import service as triage
 from tests.triage.conftest import finding_id, findings_db  # noqa: F401 - a fixture
 
 GX = "gateway-gx-500"
@@ -116,3 +117,20 @@ def test_every_imported_example_renders(client, log_in, database):
         assert "Revision history" in page.text, path.name
     uc08 = client.get(f"/advisories/imported/{ids[[p.name for p in examples].index('2022-evd-uc-08-001.json')]}")
     assert "6.1.27" in uc08.text
+
+
+def test_bulk_triage_from_the_finding_page(client, log_in, findings_db):  # noqa: F811
+    gx3 = finding_id(findings_db, GX, "23.05.5-gx3", "busybox", "CVE-2022-48174")
+    gx5 = finding_id(findings_db, GX, "24.10.2-gx5", "busybox", "CVE-2022-48174")
+    t3 = finding_id(findings_db, "thermostat-t3", "3.1.0", "busybox", "CVE-2022-48174")
+    csrf = log_in(client, Role.SECURITY)
+    saved = client.post(f"/findings/{gx3}/triage", data={
+        "csrf_token": csrf, "vex_status": "affected", "action_statement": "Disable telnetd.",
+        "whole_product": "1"}, follow_redirects=False)
+    assert saved.status_code == 303
+    with findings_db.session() as session:
+        rows = {r.finding.id: r for r in triage.triage_rows(session, finding_ids=[gx3, gx5, t3])}
+        assert rows[gx3].decision.vex_status == "affected"
+        assert rows[gx5].decision.vex_status == "affected"
+        assert rows[gx5].decision.carried_over_from is None  # decided directly, not carried
+        assert rows[t3].decision is None  # another product

@@ -31,7 +31,7 @@ from fleetcare.core.settings import Settings
 from fleetcare.portfolio import service as portfolio
 from fleetcare.triage import service as triage
 from fleetcare.triage.rules import Justification, VexStatus
-from fleetcare.triage.schemas import DecisionIn
+from fleetcare.triage.schemas import BulkDecisionIn, DecisionIn
 from fleetcare.updates import exposure
 from fleetcare.web.auth import ANY_USER, check_csrf, page
 from fleetcare.web.rendering import render
@@ -156,7 +156,21 @@ async def decide(
                 "reason": fields.get("reason", ""),
             }
         )
-        triage.decide(session, finding_id, data, actor=who)
+        if fields.get("whole_product"):
+            # Bulk triage: the same decision for this vulnerability in every open finding of
+            # the product (each finding keeps its own history entry).
+            row = triage.triage_rows(session, finding_ids=[finding_id])[0]
+            triage.bulk_decide(
+                session,
+                BulkDecisionIn(
+                    **data.model_dump(),
+                    vulnerability=row.vulnerability.id,
+                    product=row.product.slug,
+                ),
+                actor=who,
+            )
+        else:
+            triage.decide(session, finding_id, data, actor=who)
         session.commit()
     except (ValidationError, FleetcareError) as exc:
         session.rollback()

@@ -205,14 +205,21 @@ def test_devices_reported_by_a_registered_source_count_and_override_imports(
         yield service.FieldDevice("c1-dev0", fleet.product_id, "c2", active=False)
         yield service.FieldDevice("enrolled-1", fleet.product_id, "c2")
 
+    def unknown_owner(session, product_ids):  # type: ignore[no-untyped-def]
+        yield service.FieldDevice("stray-1", fleet.product_id, "not-imported")
+
     service.register_device_source(registry)
+    service.register_device_source(unknown_owner)
     try:
         with database.session() as session:
-            assert service.devices_in_field(session, [fleet.product_id]) == {fleet.product_id: 2}
+            assert service.devices_in_field(session, [fleet.product_id]) == {fleet.product_id: 3}
+            plan = service.plan_out(session, fleet.product_id, eol_settings)
+            assert (plan.customers, plan.devices_without_customer) == (1, 1)
         [notice_id] = _schedule(database, eol_settings, DUE_24)
         _send(database, eol_settings, notice_id, DUE_24)
     finally:
         service.unregister_device_source(registry)
+        service.unregister_device_source(unknown_owner)
     assert [ref for ref, _ in recorder.sent] == ["c2"]
 
 

@@ -146,6 +146,8 @@ class PlanOut(BaseModel):
     published: bool
     devices_in_field: int
     customers: int
+    #: Active devices whose owner is not a known customer: no notice reaches their users.
+    devices_without_customer: int
     support_ended_at: dt.datetime | None
     devices_at_support_end: int | None
 

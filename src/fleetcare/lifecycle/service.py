@@ -606,6 +606,12 @@ def plan_out(session: Session, product_ref: int | str, settings: Settings) -> Pl
         raise NotFound(f"{product.name} has no end-of-life plan yet")
     devices = field_devices(session, [product.id])
     active = [d for d in devices.values() if d.active]
+    owners = {d.customer_ref for d in active if d.customer_ref}
+    known = (
+        set(session.execute(select(Customer.ref).where(Customer.ref.in_(owners))).scalars())
+        if owners
+        else set()
+    )
     return PlanOut(
         product=product.name,
         slug=product.slug,
@@ -623,7 +629,8 @@ def plan_out(session: Session, product_ref: int | str, settings: Settings) -> Pl
         annex_ii=dict(plan.annex_ii),
         published=plan.published,
         devices_in_field=len(active),
-        customers=len({d.customer_ref for d in active if d.customer_ref}),
+        customers=len(known),
+        devices_without_customer=sum(1 for d in active if d.customer_ref not in known),
         support_ended_at=plan.support_ended_at,
         devices_at_support_end=plan.devices_at_support_end,
     )

@@ -35,8 +35,13 @@ def test_decide_export_and_publish(env, findings_db):
     decided = _run(env, "triage", "decide", str(fid), "--status", "affected",
                    "--action", "Turn off telnetd.")
     assert decided.returncode == 0, decided.stderr
+    bulk = _run(env, "triage", "bulk", "CVE-2022-48174", "--product", "gateway-gx-500",
+                "--status", "affected", "--action", "Turn off telnetd.", "--reason", "all GX")
+    assert bulk.returncode == 0, bulk.stderr
+    assert bulk.stdout.startswith("2 findings")
     shown = json.loads(_run(env, "triage", "show", str(fid), "--json").stdout)
     assert shown["vex_status"] == "affected"
+    assert shown["history"][-1]["reason"] == "all GX"
     exported = _run(env, "vex", "export", "gateway-gx-500", "--format", "cyclonedx")
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["specVersion"] == "1.6"

@@ -67,6 +67,41 @@ def decide(
     out.print(f"finding {finding}: {status}")
 
 
+@triage_app.command("bulk")
+def bulk(
+    vulnerability: Annotated[str, typer.Argument(help="CVE or any alias.")],
+    product: Annotated[str, typer.Option(help="Product id, slug or name.")],
+    status: Annotated[str, typer.Option("--status")],
+    release: Annotated[list[str] | None, typer.Option(help="Only these (repeatable).")] = None,
+    justification: Annotated[str | None, typer.Option()] = None,
+    impact: Annotated[str | None, typer.Option()] = None,
+    action: Annotated[str | None, typer.Option()] = None,
+    fixed_release: Annotated[str | None, typer.Option()] = None,
+    reason: Annotated[str, typer.Option()] = "",
+) -> None:
+    """The same decision for one vulnerability in every open finding of a product's releases."""
+    from fleetcare.triage import service
+    from fleetcare.triage.schemas import BulkDecisionIn
+
+    data = parse_model(
+        BulkDecisionIn,
+        {
+            "vulnerability": vulnerability,
+            "product": product,
+            "releases": release or [],
+            "vex_status": status,
+            "justification": justification,
+            "impact_statement": impact,
+            "action_statement": action,
+            "fixed_release": fixed_release,
+            "reason": reason,
+        },
+    )
+    with session_scope() as session:
+        decided = service.bulk_decide(session, data, actor=cli_actor())
+    out.print(f"{len(decided)} findings: {status}")
+
+
 @triage_app.command("show")
 def show(finding: int, as_json: JsonOpt = False) -> None:
     """A finding's decision, SLA dates and history."""

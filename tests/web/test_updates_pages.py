@@ -47,6 +47,7 @@ def test_overview_and_rollout_pages(client, database, fleet: Fleet, log_in):
     assert "<svg" in overview.text
     assert "<script" not in overview.text
     assert "20 (100%)" in overview.text  # the bar of release 1.0.0
+    assert "Upload firmware" not in overview.text  # not for a viewer
     assert not re.search(r"\sstyle=", overview.text)
     page = client.get(f"/updates/rollouts/{rollout_id}")
     assert page.status_code == 200
@@ -72,3 +73,46 @@ def test_a_release_manager_pauses_from_the_page(client, database, fleet: Fleet, 
     )
     assert done.status_code == 303
     assert "paused by" in client.get(f"/updates/rollouts/{rollout_id}").text
+
+
+def test_a_release_manager_uploads_and_signs_firmware_from_the_page(
+    client, database, settings, fleet: Fleet, log_in
+):
+    from fleetcare.portfolio import service as portfolio
+    from fleetcare.portfolio.schemas import ReleaseIn
+    from fleetcare.updates import service
+
+    with database.session() as session:
+        portfolio.create_release(
+            session,
+            "gateway",
+            ReleaseIn(version="3.0.0", release_date="2026-05-01", kind="security"),
+            actor=ACTOR,
+        )
+        session.commit()
+    csrf = log_in(client, Role.RELEASE)
+    assert 'enctype="multipart/form-data"' in client.get("/updates").text
+    sent = client.post(
+        "/updates/artifacts",
+        data={"csrf_token": csrf, "product": "gateway", "version": "3.0.0", "sign": "yes"},
+        files={"file": ("fw-3.bin", b"\x7fELF firmware 3" * 100, "application/octet-stream")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    page = client.get(sent.headers["location"])
+    assert "release signed with release counter 3" in page.text
+    with database.session() as session:
+        release = portfolio.get_release(session, "gateway", "3.0.0")
+        assert [a.filename for a in service.list_artifacts(session, release.id)] == ["fw-3.bin"]
+    missing = client.post(
+        "/updates/artifacts",
+        data={"csrf_token": csrf, "product": "gateway", "version": "3.0.0"},
+        files={"file": ("", b"", "application/octet-stream")},
+    )
+    assert missing.status_code == 422
+    forged = client.post(
+        "/updates/artifacts",
+        data={"product": "gateway", "version": "3.0.0"},
+        files={"file": ("x.bin", b"x", "application/octet-stream")},
+    )
+    assert forged.status_code in (400, 403)

@@ -6,12 +6,16 @@ rollouts from here. Charts are SVG drawn on the server (see `fleetcare.updates.c
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from fleetcare.core.errors import FleetcareError, InvalidInput
 from fleetcare.core.http import DbSession
-from fleetcare.updates import charts, push, repository, rollouts
+from fleetcare.portfolio import service as portfolio
+from fleetcare.updates import charts, push, repository, rollouts, service
 from fleetcare.web.auth import AnyUser, ReleaseManager, check_csrf
 from fleetcare.web.rendering import render
 
@@ -31,6 +35,8 @@ def updates_overview(request: Request, session: DbSession, who: AnyUser) -> Resp
         devices=sum(n for _, n in fleet),
         tuf=repository.status(session),
         chart=charts,
+        products=portfolio.list_products(session, limit=1000)[0],
+        done=request.query_params.get("done", "")[:200],
     )
 
 
@@ -69,3 +75,24 @@ async def change_rollout(
             session.rollback()
             raise
     return RedirectResponse(f"/updates/rollouts/{rollout_id}", status_code=303)
+
+
+@router.post("/updates/artifacts")
+async def upload_artifact(request: Request, who: ReleaseManager) -> Response:
+    """Upload a firmware file for a release, and sign the release if asked to."""
+    form = await check_csrf(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidInput("choose the firmware file to upload")
+    product, version = str(form.get("product", "")), str(form.get("version", "")).strip()
+    settings = request.app.state.settings
+    with request.app.state.db.session() as session:
+        artifact = service.upload_artifact(
+            session, settings, product, version, upload.filename, upload.file, actor=who
+        )
+        done = f"{artifact.filename} stored for release {version} (sha256 {artifact.sha256[:12]}…)"
+        if form.get("sign") == "yes":
+            signed = service.sign_release(session, settings, product, version, actor=who)
+            done += f"; release signed with release counter {signed.counter}"
+        session.commit()
+    return RedirectResponse(f"/updates?done={quote(done)}", status_code=303)

@@ -99,9 +99,15 @@ def test_group_waves_devices_joining_later_and_no_downgrade(database, settings, 
     out = _status(database, rollout_id)
     assert [w.size for w in out.waves] == [2, 1]
     register(database, ["late-1"])
-    with database.session() as session:
-        rollouts.tick(session)
-        session.commit()
+    from fleetcare.core.jobs import set_task_database
+    from fleetcare.updates import tasks
+
+    set_task_database(database)
+    try:
+        assert tasks.advance_rollouts.call_local() == 1  # the job: one rollout has news
+        assert tasks.advance_rollouts.call_local() == 0
+    finally:
+        set_task_database(None)
     assert [w.size for w in _status(database, rollout_id).waves] == [2, 2]
 
 

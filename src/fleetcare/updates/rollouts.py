@@ -288,13 +288,17 @@ def evaluate(session: Session, rollout_id: int) -> str:
     return rollout.status
 
 
-def tick(session: Session) -> int:
-    """Job body: include devices that joined, then re-evaluate every running rollout."""
+def tick(session: Session) -> list[int]:
+    """Job body: include devices that joined, then re-evaluate every running rollout. Returns
+    the rollouts that have devices to tell (new assignments, or a wave that opened)."""
     running = list(session.execute(select(Rollout).where(Rollout.status == "running")).scalars())
+    changed = []
     for rollout in running:
-        assign_new_devices(session, rollout)
-        evaluate(session, rollout.id)
-    return len(running)
+        wave = rollout.current_wave
+        added = assign_new_devices(session, rollout)
+        if evaluate(session, rollout.id) == "running" and (added or rollout.current_wave != wave):
+            changed.append(rollout.id)
+    return changed
 
 
 def offer_for(

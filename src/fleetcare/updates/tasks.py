@@ -20,11 +20,14 @@ def resign_tuf_metadata() -> list[str]:
 
 @huey.periodic_task(crontab(minute="*"))
 def advance_rollouts() -> int:
-    """Every minute: add devices that joined a running rollout's target set, and advance or
-    pause waves by their results."""
-    from fleetcare.updates import rollouts
+    """Every minute: add devices that joined a running rollout's target set, advance or pause
+    waves by their results, and push to devices that have something new (with MQTT)."""
+    from fleetcare.core.settings import get_settings
+    from fleetcare.updates import push, rollouts
 
     with task_db() as session:
-        running = rollouts.tick(session)
+        changed = rollouts.tick(session)
         session.commit()
-    return running
+        for rollout_id in changed:
+            push.notify_rollout(session, get_settings(), rollout_id)
+    return len(changed)

@@ -108,3 +108,15 @@ def test_device_requests_are_rate_limited(app, client, database, fleet, tmp_path
     codes = [device.checkin().status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
     assert codes[3] == 429
+
+
+def test_failed_authentication_is_limited_per_address(app, client, database, fleet, tmp_path):
+    app.state.settings.device_rate_limit = 3
+    codes = [client.get("/device/v1/checkin").status_code for _ in range(5)]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3] == 429
+    ddi = [
+        client.get("/DEFAULT/controller/v1/x", headers={"Authorization": "TargetToken y"})
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in ddi] == [429, 429]

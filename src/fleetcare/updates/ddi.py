@@ -38,14 +38,12 @@ from fleetcare.core.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    RateLimited,
 )
 from fleetcare.core.http import DbSession
-from fleetcare.core.ratelimit import SlidingWindowLimiter
 from fleetcare.core.settings import Settings
 from fleetcare.portfolio import service as portfolio
 from fleetcare.updates import devices, rules, service
-from fleetcare.updates.device_api import file_response
+from fleetcare.updates.device_api import file_response, limit_device
 from fleetcare.updates.models import Assignment, Device, Rollout
 from fleetcare.updates.schemas import StatusIn
 from fleetcare.updates.storage import ArtifactStorage
@@ -99,6 +97,7 @@ def ddi_device(request: Request, session: DbSession, tenant: str, controller_id:
     expected = target_token(settings, controller_id)
     device = session.execute(select(Device).where(Device.uid == controller_id)).scalar()
     if device is None or not hmac.compare_digest(expected, token.strip()):
+        limit_device(request, "device-refused", request.client.host if request.client else "")
         raise NotAuthenticated("unknown controller or wrong TargetToken")
     if tenant != settings.ddi_tenant:
         raise NotFound(f"no tenant {tenant!r}")
@@ -107,13 +106,7 @@ def ddi_device(request: Request, session: DbSession, tenant: str, controller_id:
     device.last_checkin_at = utcnow()
     if device.state == "preauthorised":  # a DDI device enrols with its first poll
         device.state, device.enrolled_at = "active", device.last_checkin_at
-    limiters = request.app.state.rate_limiters
-    limiter = limiters.setdefault("device", SlidingWindowLimiter(settings.device_rate_limit))
-    retry_after = limiter.hit(device.uid)
-    if retry_after is not None:
-        raise RateLimited(
-            f"too many requests; try again in {retry_after} seconds", {"retry_after": retry_after}
-        )
+    limit_device(request, "device", device.uid)
     return device
 
 

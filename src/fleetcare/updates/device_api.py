@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from fleetcare.core.errors import FleetcareError, RateLimited
+from fleetcare.core.errors import FleetcareError, NotAuthenticated, RateLimited
 from fleetcare.core.http import DbSession, public
 from fleetcare.core.ratelimit import SlidingWindowLimiter
 from fleetcare.updates import devices, push, repository, service
@@ -40,29 +40,39 @@ async def _body(request: Request) -> bytes:
     return await request.body()
 
 
-def device_auth(request: Request, session: DbSession, body: bytes = Depends(_body)) -> Device:
-    """The device that signed this request; refuses forgeries, replays and floods."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    device = devices.authenticate(
-        session,
-        request.headers.get("x-fleetcare-device", ""),
-        request.headers.get("x-fleetcare-seq", ""),
-        request.headers.get("x-fleetcare-signature", ""),
-        request.method,
-        target,
-        body,
-    )
+def limit_device(request: Request, bucket: str, key: str) -> None:
+    """Count one request of `key` in `bucket` (per device, or per address for refusals)."""
     limiters = request.app.state.rate_limiters
-    limiter = limiters.get("device")
+    limiter = limiters.get(bucket)
     if limiter is None:
         limit = request.app.state.settings.device_rate_limit
-        limiter = limiters.setdefault("device", SlidingWindowLimiter(limit))
-    retry_after = limiter.hit(device.uid)
+        limiter = limiters.setdefault(bucket, SlidingWindowLimiter(limit))
+    retry_after = limiter.hit(key)
     if retry_after is not None:
         raise RateLimited(
-            f"too many requests from this device; try again in {retry_after} seconds",
+            f"too many requests; try again in {retry_after} seconds",
             {"retry_after": retry_after},
         )
+
+
+def device_auth(request: Request, session: DbSession, body: bytes = Depends(_body)) -> Device:
+    """The device that signed this request; refuses forgeries, replays and floods (per device,
+    and per client address for requests that fail authentication)."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        device = devices.authenticate(
+            session,
+            request.headers.get("x-fleetcare-device", ""),
+            request.headers.get("x-fleetcare-seq", ""),
+            request.headers.get("x-fleetcare-signature", ""),
+            request.method,
+            target,
+            body,
+        )
+    except NotAuthenticated:
+        limit_device(request, "device-refused", request.client.host if request.client else "")
+        raise
+    limit_device(request, "device", device.uid)
     return device
 
 

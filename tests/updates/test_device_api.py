@@ -120,3 +120,21 @@ def test_failed_authentication_is_limited_per_address(app, client, database, fle
         for _ in range(2)
     ]
     assert [r.status_code for r in ddi] == [429, 429]
+
+
+def test_the_lifecycle_counts_the_registry_devices(client, database, fleet, tmp_path):
+    from fleetcare.lifecycle import service as lifecycle
+    from fleetcare.updates import devices
+
+    register(database, ["dev-1", "dev-2"], customer="ACME")
+    enrolled(client, tmp_path, "dev-1")
+    devices.connect_lifecycle()
+    try:
+        with database.session() as session:
+            seen = lifecycle.field_devices(session, [fleet.product_id])
+            counts = lifecycle.devices_in_field(session, [fleet.product_id])
+    finally:
+        lifecycle.unregister_device_source(devices.field_devices)
+    assert sorted(seen) == ["dev-1", "dev-2"]
+    assert seen["dev-1"].customer_ref == "ACME"
+    assert counts == {fleet.product_id: 1}  # only the enrolled one is active

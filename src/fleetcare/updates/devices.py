@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -492,3 +492,28 @@ def report_status(
     if opened and on_wave_opened is not None:
         on_wave_opened(assignment.rollout_id)
     return {"assignment": assignment.id, "status": data.status, "changed": True}
+
+
+# --- the lifecycle's view of the fleet ------------------------------------------------------
+
+
+def field_devices(session: Session, product_ids: Collection[int]) -> Iterator[Any]:
+    """The registry's devices of these products as `fleetcare.lifecycle` sees them (its
+    `FieldDevice`; the customer name is the customer reference)."""
+    from fleetcare.lifecycle.service import FieldDevice
+
+    rows = session.execute(
+        select(Device.uid, Device.product_id, Device.customer, Device.state).where(
+            Device.product_id.in_(list(product_ids))
+        )
+    )
+    for uid, product_id, customer, state in rows:
+        yield FieldDevice(uid, product_id, customer or None, state == "active")
+
+
+def connect_lifecycle() -> None:
+    """Let the lifecycle capability count and notify the devices of this registry; meant to be
+    called from `fleetcare.wiring.connect()` (not wired yet)."""
+    lifecycle = _lifecycle()
+    if lifecycle is not None:
+        lifecycle.register_device_source(field_devices)

@@ -39,8 +39,10 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     def line(self, label: str) -> str:
-        return (f"{label:<40} {self.rate:9.0f} req/s   p50 {self.percentile(0.5):7.2f} ms   "
-                f"p99 {self.percentile(0.99):7.2f} ms   errors {self.errors}")
+        return (
+            f"{label:<40} {self.rate:9.0f} req/s   p50 {self.percentile(0.5):7.2f} ms   "
+            f"p99 {self.percentile(0.99):7.2f} ms   errors {self.errors}"
+        )
 
 
 def free_port() -> int:
@@ -50,10 +52,23 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: str, port: int, env: dict[str, str] | None = None, factory: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+def serve(
+    app: str, port: int, env: dict[str, str] | None = None, factory: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run `uvicorn APP` on 127.0.0.1:PORT in a subprocess until the block ends."""
-    args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--no-access-log"]
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     if factory:
         args.append("--factory")
     process = subprocess.Popen(args, env={**os.environ, **(env or {})})
@@ -100,8 +115,13 @@ async def _worker(port: int, request: bytes, stop_at: float, result: LoadResult)
         writer.close()
 
 
-def load(port: int, path: str, headers: dict[str, str] | None = None, seconds: float = 5.0,
-         connections: int = 16) -> LoadResult:
+def load(
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    seconds: float = 5.0,
+    connections: int = 16,
+) -> LoadResult:
     """Send GET PATH over `connections` keep-alive connections for `seconds`."""
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
@@ -110,7 +130,9 @@ def load(port: int, path: str, headers: dict[str, str] | None = None, seconds: f
         result = LoadResult(0, 0.0, [], 0)
         # Warm-up: a short burst that is not counted.
         warm = LoadResult(0, 0.0, [], 0)
-        await asyncio.gather(*(_worker(port, request, time.perf_counter() + 0.5, warm) for _ in range(4)))
+        await asyncio.gather(
+            *(_worker(port, request, time.perf_counter() + 0.5, warm) for _ in range(4))
+        )
         start = time.perf_counter()
         stop_at = start + seconds
         await asyncio.gather(*(_worker(port, request, stop_at, result) for _ in range(connections)))

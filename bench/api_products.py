@@ -28,21 +28,39 @@ def prepare(data_dir: Path) -> str:
     migrations.upgrade(db.engine)
     actor = system_principal("bench", via="cli")
     with db.session() as session:
-        user = auth.create_user(session, email="bench@example.test", role=Role.VIEWER,
-                                password="bench password long", actor=actor)
+        user = auth.create_user(
+            session,
+            email="bench@example.test",
+            role=Role.VIEWER,
+            password="bench password long",
+            actor=actor,
+        )
         _token, clear = auth.create_token(session, user=user, actor=actor)
         for i in range(1000):
             placed = dt.date(2020, 1, 1) + dt.timedelta(days=i)
-            product = service.create_product(session, ProductIn(
-                name=f"Device {i:04d}", model_id=f"DV-{i:04d}", placed_on_market=placed,
-                support_end=placed + dt.timedelta(days=365 * 6),
-                description="Benchmark product with a realistic description length. " * 3,
-            ), actor=actor)
+            product = service.create_product(
+                session,
+                ProductIn(
+                    name=f"Device {i:04d}",
+                    model_id=f"DV-{i:04d}",
+                    placed_on_market=placed,
+                    support_end=placed + dt.timedelta(days=365 * 6),
+                    description="Benchmark product with a realistic description length. " * 3,
+                ),
+                actor=actor,
+            )
             for v in range(3):
-                service.create_release(session, product.id, ReleaseIn(
-                    version=f"1.{v}.0", release_date=placed + dt.timedelta(days=30 * v),
-                    kind="security" if v else "feature", status="released",
-                ), actor=actor)
+                service.create_release(
+                    session,
+                    product.id,
+                    ReleaseIn(
+                        version=f"1.{v}.0",
+                        release_date=placed + dt.timedelta(days=30 * v),
+                        kind="security" if v else "feature",
+                        status="released",
+                    ),
+                    actor=actor,
+                )
         session.commit()
     db.dispose()
     return clear
@@ -51,7 +69,11 @@ def prepare(data_dir: Path) -> str:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         token = prepare(Path(tmp))
-        env = {"FLEETCARE_DATA_DIR": tmp, "FLEETCARE_LOG_LEVEL": "WARNING", "FLEETCARE_RUN_JOBS": "0"}
+        env = {
+            "FLEETCARE_DATA_DIR": tmp,
+            "FLEETCARE_LOG_LEVEL": "WARNING",
+            "FLEETCARE_RUN_JOBS": "0",
+        }
         headers = {"Authorization": f"Bearer {token}"}
         port = free_port()
         with serve("bench._bare_app:app", port):
@@ -63,8 +85,10 @@ def main() -> None:
         print(bare.line("bare ASGI endpoint (baseline)"))
         print(page.line("GET /api/v1/products (100 of 1,000)"))
         print(full.line("GET /api/v1/products?limit=1000"))
-        print(f"ratio page/baseline: {page.rate / bare.rate:.3f}   "
-              f"ratio full list/baseline: {full.rate / bare.rate:.4f}")
+        print(
+            f"ratio page/baseline: {page.rate / bare.rate:.3f}   "
+            f"ratio full list/baseline: {full.rate / bare.rate:.4f}"
+        )
 
 
 if __name__ == "__main__":

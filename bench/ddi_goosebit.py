@@ -26,9 +26,13 @@ from bench._load import LoadResult, free_port, load, serve
 
 
 def prepare_fleetcare(data_dir: Path, count: int) -> list[str]:
-    os.environ.update({"FLEETCARE_DATA_DIR": str(data_dir),
-                       "FLEETCARE_DATABASE_URL": f"sqlite:///{data_dir}/bench.db",
-                       "FLEETCARE_SECRET_KEY": "bench-secret-key"})
+    os.environ.update(
+        {
+            "FLEETCARE_DATA_DIR": str(data_dir),
+            "FLEETCARE_DATABASE_URL": f"sqlite:///{data_dir}/bench.db",
+            "FLEETCARE_SECRET_KEY": "bench-secret-key",
+        }
+    )
     import datetime as dt
 
     from fleetcare.core import migrations
@@ -47,18 +51,33 @@ def prepare_fleetcare(data_dir: Path, count: int) -> list[str]:
     actor = system_principal("bench", via="cli")
     uids = [f"ddi-{i:06d}" for i in range(count)]
     with db.session() as session:
-        portfolio.create_product(session, ProductIn(
-            name="Bench Gateway", placed_on_market=dt.date(2026, 1, 1),
-            support_end=dt.date(2032, 1, 1)), actor=actor)
-        devices.import_factory_list(session, "bench-gateway", [
-            DeviceIn(uid=uid, secret=f"factory-secret-{uid}") for uid in uids], actor=actor)
+        portfolio.create_product(
+            session,
+            ProductIn(
+                name="Bench Gateway",
+                placed_on_market=dt.date(2026, 1, 1),
+                support_end=dt.date(2032, 1, 1),
+            ),
+            actor=actor,
+        )
+        devices.import_factory_list(
+            session,
+            "bench-gateway",
+            [DeviceIn(uid=uid, secret=f"factory-secret-{uid}") for uid in uids],
+            actor=actor,
+        )
         session.commit()
     db.dispose()
     return [f"{uid}\n{ddi.target_token(settings, uid)}" for uid in uids]
 
 
-def load_polls(port: int, request_for: Callable[[int], bytes], count: int, seconds: float,
-               connections: int = 16) -> LoadResult:
+def load_polls(
+    port: int,
+    request_for: Callable[[int], bytes],
+    count: int,
+    seconds: float,
+    connections: int = 16,
+) -> LoadResult:
     counter = [0]
 
     async def worker(stop_at: float, result: LoadResult) -> None:
@@ -114,9 +133,14 @@ def main() -> None:
         port = free_port()
         with serve("bench._bare_app:app", port):
             bare = load(port, "/", seconds=args.seconds)
-        env = {"FLEETCARE_DATA_DIR": tmp, "FLEETCARE_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-               "FLEETCARE_SECRET_KEY": "bench-secret-key", "FLEETCARE_LOG_LEVEL": "WARNING",
-               "FLEETCARE_RUN_JOBS": "0", "FLEETCARE_DEVICE_RATE_LIMIT": "100000"}
+        env = {
+            "FLEETCARE_DATA_DIR": tmp,
+            "FLEETCARE_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "FLEETCARE_SECRET_KEY": "bench-secret-key",
+            "FLEETCARE_LOG_LEVEL": "WARNING",
+            "FLEETCARE_RUN_JOBS": "0",
+            "FLEETCARE_DEVICE_RATE_LIMIT": "100000",
+        }
         port = free_port()
         with serve("fleetcare.app:create_app_from_env", port, env=env, factory=True):
             ours = load_polls(port, requests.__getitem__, len(requests), args.seconds)
@@ -128,13 +152,21 @@ def main() -> None:
             return
         data = Path(tmp) / "goosebit"
         data.mkdir()
-        site = subprocess.run([goosebit, "-c", "import goosebit, os; print(os.path.dirname(goosebit.__file__))"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        site = subprocess.run(
+            [goosebit, "-c", "import goosebit, os; print(os.path.dirname(goosebit.__file__))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         (data / "pyproject.toml").write_text(
             f'[tool.aerich]\ntortoise_orm = "goosebit.db.config.TORTOISE_CONF"\n'
-            f'location = "{site}/db/migrations"\nsrc_folder = "./."\n')
-        gb_env = {**os.environ, "GOOSEBIT_DB_URI": f"sqlite:///{data}/db.sqlite3",
-                  "GOOSEBIT_ARTIFACTS_DIR": str(data / "artifacts")}
+            f'location = "{site}/db/migrations"\nsrc_folder = "./."\n'
+        )
+        gb_env = {
+            **os.environ,
+            "GOOSEBIT_DB_URI": f"sqlite:///{data}/db.sqlite3",
+            "GOOSEBIT_ARTIFACTS_DIR": str(data / "artifacts"),
+        }
         aerich = str(Path(goosebit).parent / "aerich")
         subprocess.run([aerich, "upgrade"], cwd=data, env=gb_env, check=True, capture_output=True)
         port = free_port()
@@ -154,8 +186,19 @@ class _serve_with:  # noqa: N801 - used like bench._load.serve
     """`serve()` with another interpreter (goosebit's virtual environment)."""
 
     def __init__(self, python: str, app: str, port: int, cwd: Path) -> None:
-        self.args = [python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-                     "--log-level", "warning", "--no-access-log"]
+        self.args = [
+            python,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         self.port, self.cwd = port, cwd
 
     def __enter__(self) -> subprocess.Popen[bytes]:

@@ -56,33 +56,72 @@ def prepare(database_url: str, data_dir: Path, count: int) -> list[tuple[str, Ed
     root = keys.init_keys(data_dir / "offline")
     cfg.keys_dir.mkdir(parents=True)
     for role in keys.ONLINE_ROLES:
-        (cfg.keys_dir / f"{role}.pem").write_bytes((data_dir / "offline" / f"{role}.pem").read_bytes())
+        (cfg.keys_dir / f"{role}.pem").write_bytes(
+            (data_dir / "offline" / f"{role}.pem").read_bytes()
+        )
     identities = [(f"bench-{i:06d}", Ed25519PrivateKey.generate()) for i in range(count)]
     with db.session() as session:
         repository.install_root(session, root.read_bytes())
         repository.start(session, cfg.keys_dir, lifetimes=cfg.lifetimes)
-        portfolio.create_product(session, ProductIn(
-            name="Bench Gateway", placed_on_market=dt.date(2026, 1, 1),
-            support_end=dt.date(2032, 1, 1)), actor=actor)
+        portfolio.create_product(
+            session,
+            ProductIn(
+                name="Bench Gateway",
+                placed_on_market=dt.date(2026, 1, 1),
+                support_end=dt.date(2032, 1, 1),
+            ),
+            actor=actor,
+        )
         for version in ("1.0.0", "1.0.1"):
-            portfolio.create_release(session, "bench-gateway", ReleaseIn(
-                version=version, release_date=dt.date(2026, 1, 1), kind="security"), actor=actor)
-            service.upload_artifact(session, settings, "bench-gateway", version, "fw.bin",
-                                    io.BytesIO(version.encode() * 1000), actor=actor)
+            portfolio.create_release(
+                session,
+                "bench-gateway",
+                ReleaseIn(version=version, release_date=dt.date(2026, 1, 1), kind="security"),
+                actor=actor,
+            )
+            service.upload_artifact(
+                session,
+                settings,
+                "bench-gateway",
+                version,
+                "fw.bin",
+                io.BytesIO(version.encode() * 1000),
+                actor=actor,
+            )
             service.sign_release(session, settings, "bench-gateway", version, actor=actor)
-        devices.import_factory_list(session, "bench-gateway", [
-            DeviceIn(uid=uid, public_key=key.public_key().public_bytes(
-                Encoding.Raw, PublicFormat.Raw).hex(), groups=["canary"] if i % 10 == 0 else [])
-            for i, (uid, key) in enumerate(identities)
-        ], actor=actor)
+        devices.import_factory_list(
+            session,
+            "bench-gateway",
+            [
+                DeviceIn(
+                    uid=uid,
+                    public_key=key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex(),
+                    groups=["canary"] if i % 10 == 0 else [],
+                )
+                for i, (uid, key) in enumerate(identities)
+            ],
+            actor=actor,
+        )
         # Steady state: every device has enrolled and reported 1.0.0 before the measurement.
         release = portfolio.get_release(session, "bench-gateway", "1.0.0")
-        session.execute(update(Device).values(
-            state="active", installed_release_id=release.id, installed_version="1.0.0",
-            installed_counter=1))
-        rollout = rollouts.create(session, RolloutIn(
-            name="bench", product="bench-gateway", version="1.0.1",
-            waves=[WaveIn(groups=["canary"]), WaveIn(percent=100)]), actor=actor)
+        session.execute(
+            update(Device).values(
+                state="active",
+                installed_release_id=release.id,
+                installed_version="1.0.0",
+                installed_counter=1,
+            )
+        )
+        rollout = rollouts.create(
+            session,
+            RolloutIn(
+                name="bench",
+                product="bench-gateway",
+                version="1.0.1",
+                waves=[WaveIn(groups=["canary"]), WaveIn(percent=100)],
+            ),
+            actor=actor,
+        )
         rollouts.start(session, rollout.id, actor=actor)
         session.commit()
     db.dispose()
@@ -90,15 +129,22 @@ def prepare(database_url: str, data_dir: Path, count: int) -> list[tuple[str, Ed
 
 
 def _signed_request(uid: str, key: Ed25519PrivateKey, seq: int) -> bytes:
-    message = "\n".join(["fleetcare-device-v1", "GET", PATH, str(seq),
-                         hashlib.sha256(b"").hexdigest()]).encode()
+    message = "\n".join(
+        ["fleetcare-device-v1", "GET", PATH, str(seq), hashlib.sha256(b"").hexdigest()]
+    ).encode()
     signature = key.sign(message).hex()
-    return (f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fleetcare-Device: {uid}\r\n"
-            f"X-Fleetcare-Seq: {seq}\r\nX-Fleetcare-Signature: {signature}\r\n\r\n").encode()
+    return (
+        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fleetcare-Device: {uid}\r\n"
+        f"X-Fleetcare-Seq: {seq}\r\nX-Fleetcare-Signature: {signature}\r\n\r\n"
+    ).encode()
 
 
-def load_checkins(port: int, identities: list[tuple[str, Ed25519PrivateKey]], seconds: float,
-                  connections: int = 16) -> LoadResult:
+def load_checkins(
+    port: int,
+    identities: list[tuple[str, Ed25519PrivateKey]],
+    seconds: float,
+    connections: int = 16,
+) -> LoadResult:
     next_device = [0]
 
     async def worker(stop_at: float, result: LoadResult) -> None:
@@ -151,9 +197,13 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
         started = time.perf_counter()
         identities = prepare(database_url, Path(tmp), count)
         print(f"[{label}] {count} devices registered in {time.perf_counter() - started:.1f} s")
-        env = {"FLEETCARE_DATA_DIR": tmp, "FLEETCARE_DATABASE_URL": database_url,
-               "FLEETCARE_LOG_LEVEL": "WARNING", "FLEETCARE_RUN_JOBS": "0",
-               "FLEETCARE_DEVICE_RATE_LIMIT": "100000"}
+        env = {
+            "FLEETCARE_DATA_DIR": tmp,
+            "FLEETCARE_DATABASE_URL": database_url,
+            "FLEETCARE_LOG_LEVEL": "WARNING",
+            "FLEETCARE_RUN_JOBS": "0",
+            "FLEETCARE_DEVICE_RATE_LIMIT": "100000",
+        }
         port = free_port()
         with serve("bench._bare_app:app", port):
             bare = load(port, "/", seconds=seconds)
@@ -164,7 +214,9 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
             memory = _memory(server.pid)
         print(bare.line(f"[{label}] bare ASGI endpoint (baseline)"))
         print(checkins.line(f"[{label}] GET /device/v1/checkin (signed)"))
-        print(f"[{label}] ratio check-in/baseline: {checkins.rate / bare.rate:.3f}   server {memory}")
+        print(
+            f"[{label}] ratio check-in/baseline: {checkins.rate / bare.rate:.3f}   server {memory}"
+        )
 
 
 def main() -> None:
@@ -183,7 +235,9 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            run_one("PostgreSQL", postgres.rsplit("/", 1)[0] + f"/{name}", args.devices, args.seconds)
+            run_one(
+                "PostgreSQL", postgres.rsplit("/", 1)[0] + f"/{name}", args.devices, args.seconds
+            )
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))

@@ -34,8 +34,14 @@ NVD_PAGE = 2_000
 RUNS = 3
 
 _V3_METRICS = [
-    ("AV", "NALP"), ("AC", "LH"), ("PR", "NLH"), ("UI", "NR"), ("S", "UC"),
-    ("C", "NLH"), ("I", "NLH"), ("A", "NLH"),
+    ("AV", "NALP"),
+    ("AC", "LH"),
+    ("PR", "NLH"),
+    ("UI", "NR"),
+    ("S", "UC"),
+    ("C", "NLH"),
+    ("I", "NLH"),
+    ("A", "NLH"),
 ]
 
 
@@ -161,8 +167,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fleetcare-bench-") as tmp:
         started = time.perf_counter()
         osv_dir, osv_zip, nvd_dir = write_inputs(Path(tmp))
-        print(f"generated {RECORDS:,} OSV records (files and all.zip) and {RECORDS:,} NVD CVEs "
-              f"({RECORDS // NVD_PAGE} API pages) in {time.perf_counter() - started:.1f}s")
+        print(
+            f"generated {RECORDS:,} OSV records (files and all.zip) and {RECORDS:,} NVD CVEs "
+            f"({RECORDS // NVD_PAGE} API pages) in {time.perf_counter() - started:.1f}s"
+        )
         report(
             "OSV, one file per record",
             best_of(RUNS, lambda: decode_files(osv_dir)),

@@ -41,28 +41,57 @@ def run(devices_count: int, rates: list[float], label: str) -> None:
         root = keys.init_keys(Path(tmp) / "offline")
         cfg.keys_dir.mkdir(parents=True)
         for role in keys.ONLINE_ROLES:
-            (cfg.keys_dir / f"{role}.pem").write_bytes((Path(tmp) / "offline" / f"{role}.pem").read_bytes())
+            (cfg.keys_dir / f"{role}.pem").write_bytes(
+                (Path(tmp) / "offline" / f"{role}.pem").read_bytes()
+            )
         with db.session() as session:
             repository.install_root(session, root.read_bytes())
             repository.start(session, cfg.keys_dir, lifetimes=cfg.lifetimes)
-            portfolio.create_product(session, ProductIn(
-                name="Sim Gateway", placed_on_market=dt.date(2026, 1, 1),
-                support_end=dt.date(2032, 1, 1)), actor=actor)
-            portfolio.create_release(session, "sim-gateway", ReleaseIn(
-                version="2.0.0", release_date=dt.date(2026, 6, 1), kind="security"), actor=actor)
-            service.upload_artifact(session, settings, "sim-gateway", "2.0.0", "fw.bin",
-                                    io.BytesIO(b"fw" * 1000), actor=actor)
+            portfolio.create_product(
+                session,
+                ProductIn(
+                    name="Sim Gateway",
+                    placed_on_market=dt.date(2026, 1, 1),
+                    support_end=dt.date(2032, 1, 1),
+                ),
+                actor=actor,
+            )
+            portfolio.create_release(
+                session,
+                "sim-gateway",
+                ReleaseIn(version="2.0.0", release_date=dt.date(2026, 6, 1), kind="security"),
+                actor=actor,
+            )
+            service.upload_artifact(
+                session,
+                settings,
+                "sim-gateway",
+                "2.0.0",
+                "fw.bin",
+                io.BytesIO(b"fw" * 1000),
+                actor=actor,
+            )
             service.sign_release(session, settings, "sim-gateway", "2.0.0", actor=actor)
             started = time.perf_counter()
-            devices.import_factory_list(session, "sim-gateway", [
-                DeviceIn(uid=f"sim-{i:06d}", secret=f"simulated-secret-{i:08d}")
-                for i in range(devices_count)
-            ], actor=actor)
+            devices.import_factory_list(
+                session,
+                "sim-gateway",
+                [
+                    DeviceIn(uid=f"sim-{i:06d}", secret=f"simulated-secret-{i:08d}")
+                    for i in range(devices_count)
+                ],
+                actor=actor,
+            )
             session.commit()
             registered = time.perf_counter() - started
-            waves = [WaveIn(percent=p, success_threshold=95, failure_threshold=5) for p in (5, 30, 100)]
-            rollout = rollouts.create(session, RolloutIn(
-                name="sim", product="sim-gateway", version="2.0.0", waves=waves), actor=actor)
+            waves = [
+                WaveIn(percent=p, success_threshold=95, failure_threshold=5) for p in (5, 30, 100)
+            ]
+            rollout = rollouts.create(
+                session,
+                RolloutIn(name="sim", product="sim-gateway", version="2.0.0", waves=waves),
+                actor=actor,
+            )
             started = time.perf_counter()
             rollouts.start(session, rollout.id, actor=actor)
             session.commit()
@@ -72,13 +101,19 @@ def run(devices_count: int, rates: list[float], label: str) -> None:
             ran = time.perf_counter() - started
             out = rollouts.rollout_out(session, rollouts.get(session, rollout.id))
         db.dispose()
-        print(f"{label}: {devices_count} devices registered in {registered:.2f} s, "
-              f"assigned to waves in {assigned:.2f} s")
-        print(f"  {result.reports} status reports in {ran:.2f} s "
-              f"({result.reports / ran:.0f} reports/s); rollout {out.status}"
-              + (f": {out.pause_reason}" if out.pause_reason else ""))
+        print(
+            f"{label}: {devices_count} devices registered in {registered:.2f} s, "
+            f"assigned to waves in {assigned:.2f} s"
+        )
+        print(
+            f"  {result.reports} status reports in {ran:.2f} s "
+            f"({result.reports / ran:.0f} reports/s); rollout {out.status}"
+            + (f": {out.pause_reason}" if out.pause_reason else "")
+        )
         for wave in out.waves:
-            print(f"  wave {wave.position + 1} ({wave.percent} %): {wave.size} devices {dict(wave.counts)}")
+            print(
+                f"  wave {wave.position + 1} ({wave.percent} %): {wave.size} devices {dict(wave.counts)}"
+            )
 
 
 def main() -> None:

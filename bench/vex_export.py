@@ -47,36 +47,79 @@ STATUSES: list[dict[str, Any]] = [
 
 def load(db: Database) -> None:
     with db.session() as session:
-        product = portfolio.create_product(session, ProductIn(
-            name="Bench Router", placed_on_market=dt.date(2025, 1, 1),
-            support_end=dt.date(2031, 1, 1)), actor=ACTOR)
-        first = portfolio.create_release(session, product.id, ReleaseIn(
-            version="1.0.0", release_date=dt.date(2025, 1, 1), kind="feature",
-            status="released"), actor=ACTOR)
-        fixed = portfolio.create_release(session, product.id, ReleaseIn(
-            version="2.0.0", release_date=dt.date(2026, 1, 1), kind="security",
-            status="released"), actor=ACTOR)
-        sbom = SbomDocument(release_id=first.id, sha256="0" * 64, format="cyclonedx",
-                            spec_version="1.6", encoding="json")
+        product = portfolio.create_product(
+            session,
+            ProductIn(
+                name="Bench Router",
+                placed_on_market=dt.date(2025, 1, 1),
+                support_end=dt.date(2031, 1, 1),
+            ),
+            actor=ACTOR,
+        )
+        first = portfolio.create_release(
+            session,
+            product.id,
+            ReleaseIn(
+                version="1.0.0", release_date=dt.date(2025, 1, 1), kind="feature", status="released"
+            ),
+            actor=ACTOR,
+        )
+        fixed = portfolio.create_release(
+            session,
+            product.id,
+            ReleaseIn(
+                version="2.0.0",
+                release_date=dt.date(2026, 1, 1),
+                kind="security",
+                status="released",
+            ),
+            actor=ACTOR,
+        )
+        sbom = SbomDocument(
+            release_id=first.id,
+            sha256="0" * 64,
+            format="cyclonedx",
+            spec_version="1.6",
+            encoding="json",
+        )
         session.add(sbom)
         session.flush()
         components = [
-            Component(sbom_id=sbom.id, release_id=first.id, ref=f"c{i}", name=f"lib{i}",
-                      version=f"1.{i % 40}.{i % 7}", purl=f"pkg:generic/lib{i}@1.{i % 40}.{i % 7}")
+            Component(
+                sbom_id=sbom.id,
+                release_id=first.id,
+                ref=f"c{i}",
+                name=f"lib{i}",
+                version=f"1.{i % 40}.{i % 7}",
+                purl=f"pkg:generic/lib{i}@1.{i % 40}.{i % 7}",
+            )
             for i in range(FINDINGS)
         ]
         session.add_all(components)
-        session.add_all([
-            Vulnerability(id=f"CVE-2025-{10000 + i}", summary=f"Buffer overflow in lib{i}.",
-                          severity="high", cvss_score=8.8, kev=i % 50 == 0,
-                          cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H",
-                          aliases=[f"GHSA-bench-{i:04d}"])
-            for i in range(FINDINGS)
-        ])
+        session.add_all(
+            [
+                Vulnerability(
+                    id=f"CVE-2025-{10000 + i}",
+                    summary=f"Buffer overflow in lib{i}.",
+                    severity="high",
+                    cvss_score=8.8,
+                    kev=i % 50 == 0,
+                    cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H",
+                    aliases=[f"GHSA-bench-{i:04d}"],
+                )
+                for i in range(FINDINGS)
+            ]
+        )
         session.flush()
         findings = [
-            Finding(release_id=first.id, component_id=c.id, vulnerability_id=f"CVE-2025-{10000 + i}",
-                    matched_by="purl", match_reason=f"lib{i} in range <2.0", source="osv")
+            Finding(
+                release_id=first.id,
+                component_id=c.id,
+                vulnerability_id=f"CVE-2025-{10000 + i}",
+                matched_by="purl",
+                match_reason=f"lib{i} in range <2.0",
+                source="osv",
+            )
             for i, c in enumerate(components)
         ]
         session.add_all(findings)
@@ -85,13 +128,18 @@ def load(db: Database) -> None:
             spec = STATUSES[i % len(STATUSES)]
             if spec["vex_status"] == "under_investigation":
                 continue
-            session.add(Decision(
-                finding_id=finding.id, vex_status=spec["vex_status"],
-                justification=spec.get("justification"),
-                impact_statement=spec.get("impact_statement", ""),
-                action_statement=spec.get("action_statement", ""),
-                fixed_release_id=fixed.id if spec["vex_status"] == "fixed" else None,
-                decided_by="bench", decided_at=dt.datetime.now(dt.UTC)))
+            session.add(
+                Decision(
+                    finding_id=finding.id,
+                    vex_status=spec["vex_status"],
+                    justification=spec.get("justification"),
+                    impact_statement=spec.get("impact_statement", ""),
+                    action_statement=spec.get("action_statement", ""),
+                    fixed_release_id=fixed.id if spec["vex_status"] == "fixed" else None,
+                    decided_by="bench",
+                    decided_at=dt.datetime.now(dt.UTC),
+                )
+            )
         session.commit()
 
 
@@ -125,8 +173,10 @@ def main() -> None:
                 validate_only = best(validate)
                 export = best(export_once)
                 size = len(json.dumps(document)) / 1024
-                print(f"{fmt:<10} {export:>9.3f} {validate_only:>11.3f} "
-                      f"{export / validate_only:>6.2f} {size:>9.0f}")
+                print(
+                    f"{fmt:<10} {export:>9.3f} {validate_only:>11.3f} "
+                    f"{export / validate_only:>6.2f} {size:>9.0f}"
+                )
         db.dispose()
 
 

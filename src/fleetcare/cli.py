@@ -43,8 +43,8 @@ from fleetcare.matching.cli import findings_app, vulns_app
 from fleetcare.reporting.cli import cases_app
 from fleetcare.sbom import commands as _sbom_commands  # noqa: F401 - adds import/export/list
 from fleetcare.sbom.cli import sbom_app
-from fleetcare.updates import cli as updates_cli
 from fleetcare.triage.cli import triage_app, vex_app
+from fleetcare.updates import cli as updates_cli
 
 app = typer.Typer(
     help="fleetcare: keep every product secure for its whole CRA support period.",

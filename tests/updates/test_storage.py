@@ -1,11 +1,14 @@
-"""Artifact storage: the same behaviour from the local backend and, when a local S3 server is
-named by FLEETCARE_TEST_S3_URL (for example moto_server), from the S3 backend."""
+"""Artifact storage: the same behaviour from the local backend and from the S3 backend.
+
+The S3 backend talks to a real S3 API server on loopback: the one named by FLEETCARE_TEST_S3_URL,
+or else moto's server started in this process (moto is a dev dependency)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +21,32 @@ from fleetcare.updates.storage import ArtifactStorage, LocalStorage, S3Storage, 
 S3_URL = os.environ.get("FLEETCARE_TEST_S3_URL", "")
 
 
+@pytest.fixture(scope="session")
+def s3_url() -> Iterator[str]:
+    if S3_URL:
+        yield S3_URL
+        return
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 @pytest.fixture(params=["local", "s3"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArtifactStorage]:
     if request.param == "local":
         yield LocalStorage(tmp_path / "artifacts")
         return
-    if not S3_URL:
-        pytest.skip("no S3 server (set FLEETCARE_TEST_S3_URL, e.g. to a moto_server)")
-    boto3 = pytest.importorskip("boto3", reason="boto3 is not installed (S3 storage needs it)")
+    import boto3
+
     client = boto3.client(
         "s3",
-        endpoint_url=S3_URL,
+        endpoint_url=request.getfixturevalue("s3_url"),
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",

@@ -15,11 +15,17 @@ def check(*args: str, columns: int = 160):
     return runner.invoke(app, ["sbom", "check", *args], env={"COLUMNS": str(columns)})
 
 
+def flat(text: str) -> str:
+    """The output with line breaks folded: the first line names the file, and how it wraps
+    depends on the length of the checkout's path."""
+    return " ".join(text.split())
+
+
 def test_a_complete_sbom_exits_0():
     result = check(str(FIXTURES / "cyclonedx" / "gateway-x2-4.1.0.cdx.json"))
 
     assert result.exit_code == 0, result.output
-    assert "CycloneDX 1.6 (json), 7 components, made 2025-03-14 09:30 UTC" in result.stdout
+    assert "CycloneDX 1.6 (json), 7 components, made 2025-03-14 09:30 UTC" in flat(result.stdout)
     assert "BSI TR-03183-2 v2.1: the SBOM" in result.stdout
     assert "gateway-x2-firmware 4.1.0" in result.stdout
     assert "score 100/100; all required fields present" in result.stdout
@@ -30,7 +36,7 @@ def test_missing_required_fields_exit_1_with_the_count():
 
     assert result.exit_code == 1
     assert "score 44/100; 49 required fields missing" in result.stdout
-    assert "the guideline wants CycloneDX 1.6 or later" in result.stdout
+    assert "the guideline wants CycloneDX 1.6 or later" in flat(result.stdout)
     assert "uhttpd" in result.stdout
 
 

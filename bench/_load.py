@@ -91,26 +91,33 @@ def serve(
             process.kill()
 
 
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, result: LoadResult
+) -> None:
+    """Send one request on a keep-alive connection, read the whole answer, and count it."""
+    start = time.perf_counter()
+    writer.write(request)
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:].strip())
+    if length:
+        await reader.readexactly(length)
+    result.latencies.append(time.perf_counter() - start)
+    if not status_line.startswith(b"HTTP/1.1 200"):
+        result.errors += 1
+    result.requests += 1
+
+
 async def _worker(port: int, request: bytes, stop_at: float, result: LoadResult) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < stop_at:
-            start = time.perf_counter()
-            writer.write(request)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:].strip())
-            if length:
-                await reader.readexactly(length)
-            result.latencies.append(time.perf_counter() - start)
-            if not status_line.startswith(b"HTTP/1.1 200"):
-                result.errors += 1
-            result.requests += 1
+            await exchange(reader, writer, request, result)
     finally:
         writer.close()
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench._load import LoadResult, free_port, load, serve
+from bench._load import LoadResult, exchange, free_port, load, serve
 
 
 def prepare_fleetcare(data_dir: Path, count: int) -> list[str]:
@@ -86,22 +86,7 @@ def load_polls(
             while time.perf_counter() < stop_at and (seconds or counter[0] < count):
                 request = request_for(counter[0] % count)
                 counter[0] += 1
-                start = time.perf_counter()
-                writer.write(request)
-                status_line = await reader.readline()
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:].strip())
-                if length:
-                    await reader.readexactly(length)
-                result.latencies.append(time.perf_counter() - start)
-                if not status_line.startswith(b"HTTP/1.1 200"):
-                    result.errors += 1
-                result.requests += 1
+                await exchange(reader, writer, request, result)
         finally:
             writer.close()
 

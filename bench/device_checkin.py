@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bench._load import LoadResult, free_port, load, serve
+from bench._load import LoadResult, exchange, free_port, load, serve
 
 PATH = "/device/v1/checkin?installed=1.0.0"
 
@@ -154,22 +154,7 @@ def load_checkins(
                 uid, key = identities[next_device[0] % len(identities)]
                 next_device[0] += 1
                 request = _signed_request(uid, key, time.time_ns() // 1000)
-                start = time.perf_counter()
-                writer.write(request)
-                status_line = await reader.readline()
-                length = 0
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b""):
-                        break
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:].strip())
-                if length:
-                    await reader.readexactly(length)
-                result.latencies.append(time.perf_counter() - start)
-                if not status_line.startswith(b"HTTP/1.1 200"):
-                    result.errors += 1
-                result.requests += 1
+                await exchange(reader, writer, request, result)
         finally:
             writer.close()
 

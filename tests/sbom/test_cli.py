@@ -6,12 +6,17 @@ import pytest
 from typer.testing import CliRunner
 
 from fleetcare.cli import app
+from fleetcare.sbom import cli as sbom_cli
 from tests.sbom import FIXTURES
 
 runner = CliRunner()
 
 
 def check(*args: str, columns: int = 160):
+    # rich reads COLUMNS once, when the console is made at import: under xdist another test may
+    # have imported the CLI first, so the width is set on the console itself as well.
+    sbom_cli._out.width = columns
+    sbom_cli._err.width = columns
     return runner.invoke(app, ["sbom", "check", *args], env={"COLUMNS": str(columns)})
 
 

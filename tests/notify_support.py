@@ -143,3 +143,14 @@ def jobs(settings: Settings, database: Database) -> Iterator[None]:
         notify.configure(None)
         set_task_database(None)
         huey._huey = previous
+
+
+def running_smtp() -> Iterator[SmtpServer]:
+    """The body of an `smtp` fixture: `yield from running_smtp()` gives a started server and
+    stops it when the fixture's scope ends."""
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

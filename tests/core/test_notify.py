@@ -13,17 +13,14 @@ from fleetcare.core.auth import Role, system_principal
 from fleetcare.core.db import utcnow
 from fleetcare.core.jobs import huey, set_task_database
 from fleetcare.core.notify_models import Delivery, WebhookEndpoint
-from tests.notify_support import SmtpServer, WebhookReceiver, free_port, jobs
+from tests.notify_support import WebhookReceiver, free_port, jobs, running_smtp
 
 ADMIN = system_principal("tests", via="cli")
 
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

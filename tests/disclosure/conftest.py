@@ -11,17 +11,14 @@ from typing import Any
 import pytest
 
 from fleetcare.core.auth import Role
-from tests.notify_support import SmtpServer, jobs
+from tests.notify_support import jobs, running_smtp
 
 REPORTER = "finder@research.example"
 
 
 @pytest.fixture(scope="session")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from fleetcare.core import auth
 from fleetcare.core.auth import Role, system_principal
 from tests.conftest import TEST_PASSWORD
-from tests.notify_support import SmtpServer, jobs
+from tests.notify_support import jobs, running_smtp
 from tests.web.conftest import make_product
 
 pytestmark = pytest.mark.browser
@@ -25,10 +25,7 @@ INTERNAL = "Internal only: the bug comes from the vendor SDK, do not mention it"
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

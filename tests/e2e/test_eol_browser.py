@@ -11,15 +11,12 @@ from playwright.sync_api import Page, expect
 from fleetcare.core.auth import Role
 from tests.e2e.conftest import log_in, make_user
 from tests.lifecycle.conftest import make_fleet
-from tests.notify_support import SmtpServer, jobs
+from tests.notify_support import jobs, running_smtp
 
 
 @pytest.fixture
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from fleetcare.lifecycle import service, tasks
 from tests.conftest import IN_CI
 from tests.lifecycle.conftest import make_fleet
-from tests.notify_support import SmtpServer, WebhookReceiver, jobs
+from tests.notify_support import WebhookReceiver, jobs, running_smtp
 
 MQTT_HOST = os.environ.get("FLEETCARE_TEST_MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("FLEETCARE_TEST_MQTT_PORT", "1883"))
@@ -24,10 +24,7 @@ MQTT_PORT = int(os.environ.get("FLEETCARE_TEST_MQTT_PORT", "1883"))
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

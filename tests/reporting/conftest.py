@@ -12,17 +12,14 @@ from fleetcare import wiring
 from fleetcare.core.auth import Role, system_principal
 from fleetcare.portfolio import service as portfolio
 from fleetcare.portfolio.schemas import ProductIn, ReleaseIn
-from tests.notify_support import SmtpServer, jobs
+from tests.notify_support import jobs, running_smtp
 
 SETUP = system_principal("tests", via="cli")
 
 
 @pytest.fixture(scope="session")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from fleetcare.disclosure import service
 from fleetcare.disclosure.models import Report
 from fleetcare.disclosure.schemas import CreditIn, StatusChange
 from fleetcare.web import disclosure as pages
-from tests.notify_support import SmtpServer, jobs
+from tests.notify_support import jobs, running_smtp
 from tests.web.conftest import hidden, make_product
 
 TEAM = system_principal("psirt@example.test", via="cli")
@@ -24,10 +24,7 @@ ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from fleetcare.core.auth import system_principal
 from fleetcare.reporting import service
 from fleetcare.reporting.schemas import CaseIn
 from fleetcare.web import reporting as pages
-from tests.notify_support import SmtpServer, jobs
+from tests.notify_support import jobs, running_smtp
 from tests.web.conftest import make_product
 
 TEAM = system_principal("psirt@example.test", via="cli")
@@ -25,10 +25,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 @pytest.fixture(scope="module")
 def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
+    yield from running_smtp()
 
 
 @pytest.fixture

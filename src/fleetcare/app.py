@@ -45,6 +45,7 @@ from fleetcare.triage.api import router as triage_router
 from fleetcare.updates.api import router as updates_router
 from fleetcare.updates.ddi import router as ddi_router
 from fleetcare.updates.device_api import router as device_router
+from fleetcare.updates.fastpath import DeviceHotPath
 from fleetcare.web.advisory_pages import router as advisory_pages
 from fleetcare.web.disclosure import router as disclosure_pages
 from fleetcare.web.lifecycle import router as lifecycle_pages
@@ -52,6 +53,20 @@ from fleetcare.web.reporting import router as reporting_pages
 from fleetcare.web.updates import router as updates_pages
 
 log = logging.getLogger("fleetcare.app")
+
+
+class FleetcareApp(FastAPI):
+    """FastAPI, but the requests devices repeat all day are offered first to the device hot
+    path (`fleetcare.updates.fastpath`), which answers the steady state without routing,
+    dependencies or the thread pool and passes everything else on, untouched."""
+
+    hot_path: DeviceHotPath | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        hot_path = self.hot_path
+        if hot_path is not None and await hot_path.handle(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -78,7 +93,7 @@ def create_app(
             if consumer is not None:
                 consumer.stop(graceful=True)
 
-    app = FastAPI(
+    app = FleetcareApp(
         title="fleetcare",
         version=__version__,
         description=(
@@ -134,6 +149,7 @@ def create_app(
 
     install_web(app)
     app.add_middleware(RequestMiddleware, metrics=metrics)
+    app.hot_path = DeviceHotPath(app.state, metrics)
     return app
 
 

@@ -257,8 +257,9 @@ def start_web_session(session: Session, user: User, hours: int) -> tuple[WebSess
     )
     session.add(web)
     session.flush()
-    audit.record(session, actor=user.email, action="session.start", object_type="user",
-                 object_id=user.id)
+    audit.record(
+        session, actor=user.email, action="session.start", object_type="user", object_id=user.id
+    )
     return web, clear
 
 
@@ -283,6 +284,11 @@ def end_web_session(session: Session, clear: str) -> None:
         select(WebSession).where(WebSession.session_hash == _sha256(clear))
     ).scalar()
     if web is not None:
-        audit.record(session, actor=web.user.email, action="session.end", object_type="user",
-                     object_id=web.user_id)
+        audit.record(
+            session,
+            actor=web.user.email,
+            action="session.end",
+            object_type="user",
+            object_id=web.user_id,
+        )
         session.delete(web)

@@ -68,6 +68,32 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 
+    def record(
+        self,
+        log: logging.Logger,
+        scope: Scope,
+        template: str,
+        status: int,
+        start: float,
+        request_id: str,
+    ) -> None:
+        """Count one answered request, observe its latency and write the access log line."""
+        elapsed = time.perf_counter() - start
+        method = scope.get("method", "")
+        self.requests.labels(method, template, str(status)).inc()
+        self.latency.labels(method, template).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "path": scope.get("path"),
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "request_id": request_id,
+                },
+            )
+
 
 class RequestMiddleware:
     """Pure ASGI middleware (cheaper than BaseHTTPMiddleware): metrics, request id, access log."""
@@ -97,20 +123,6 @@ class RequestMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(elapsed)
-            if self.log.isEnabledFor(logging.INFO):
-                self.log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "path": scope.get("path"),
-                        "status": status,
-                        "ms": round(elapsed * 1000, 2),
-                        "request_id": request_id,
-                    },
-                )
+            self.metrics.record(self.log, scope, template, status, start, request_id)

@@ -80,8 +80,17 @@ class Settings(BaseSettings):
     public_rate_limit: int = Field(default=120, ge=1)
     manufacturer_name: str = "Example Devices GmbH"
     #: OSV ecosystems fetched by the online feed sync.
-    osv_ecosystems: list[str] = ["OSS-Fuzz", "Debian", "Alpine", "OpenWrt", "PyPI", "npm", "Go",
-                                 "crates.io", "Maven"]
+    osv_ecosystems: list[str] = [
+        "OSS-Fuzz",
+        "Debian",
+        "Alpine",
+        "OpenWrt",
+        "PyPI",
+        "npm",
+        "Go",
+        "crates.io",
+        "Maven",
+    ]
     #: NVD API key (optional; raises NVD's rate limit from 5 to 50 requests per 30 s).
     nvd_api_key: str = ""
 
@@ -175,6 +184,9 @@ class Settings(BaseSettings):
     tuf_timestamp_hours: int = Field(default=24, ge=1, le=24 * 30)
     #: Requests per minute one device may make to the device API.
     device_rate_limit: int = Field(default=60, ge=1)
+    #: Answer steady-state check-ins and DDI polls below the web framework
+    #: (`fleetcare.updates.fastpath`); off sends everything through the full routes.
+    device_hot_path: bool = True
     #: How often devices are told to check in, and how often while an update is under way.
     device_poll_seconds: int = Field(default=3600, ge=10)
     device_busy_poll_seconds: int = Field(default=60, ge=5)

@@ -43,7 +43,7 @@ from fleetcare.core.http import DbSession
 from fleetcare.core.settings import Settings
 from fleetcare.portfolio import service as portfolio
 from fleetcare.updates import devices, rules, service
-from fleetcare.updates.device_api import file_response, limit_device
+from fleetcare.updates.device_api import encode_answer, file_response, limit_device
 from fleetcare.updates.models import Assignment, Device, Rollout
 from fleetcare.updates.schemas import StatusIn
 from fleetcare.updates.storage import ArtifactStorage
@@ -124,8 +124,7 @@ def _sleep(seconds: int) -> str:
 
 
 def _json(body: dict[str, Any], request: Request | None = None) -> Response:
-    encoded = json.dumps(body, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+    encoded, etag = encode_answer(body, sort_keys=False)
     if request is not None and request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     return Response(encoded, media_type="application/hal+json", headers={"ETag": etag})
@@ -153,28 +152,46 @@ def _last_success(session: Session, device: Device) -> Assignment | None:
     ).scalar()
 
 
+def poll_body(
+    base: str,
+    answer: dict[str, Any],
+    cancelled_id: int | None,
+    installed_id: int | None,
+    hardware_revision: str,
+) -> dict[str, Any]:
+    """The polling base resource, from a check-in answer; the same from the full route and
+    the device hot path (`fleetcare.updates.fastpath`)."""
+    links: dict[str, dict[str, str]] = {}
+    assignment = answer["assignment"]
+    if assignment is not None:
+        change = hashlib.sha256(json.dumps(assignment, sort_keys=True).encode()).hexdigest()[:8]
+        links["deploymentBase"] = {"href": f"{base}/deploymentBase/{assignment['id']}?c={change}"}
+    if cancelled_id is not None:
+        links["cancelAction"] = {"href": f"{base}/cancelAction/{cancelled_id}"}
+    if installed_id is not None:
+        links["installedBase"] = {"href": f"{base}/installedBase/{installed_id}"}
+    if not hardware_revision:
+        links["configData"] = {"href": f"{base}/configData"}
+    sleep = _sleep(int(answer["poll_seconds"]))
+    return {"config": {"polling": {"sleep": sleep}}, "_links": links}
+
+
 @router.get(BASE)
 def controller_base(
     request: Request, tenant: str, controller_id: str, session: DbSession, device: DdiDevice
 ) -> Response:
     settings = request.app.state.settings
     answer = devices.checkin(session, settings, device, installed_version=None, device_state=None)
-    base = _base_url(request, tenant, controller_id)
-    links: dict[str, dict[str, str]] = {}
-    assignment = answer["assignment"]
-    if assignment is not None:
-        change = hashlib.sha256(json.dumps(assignment, sort_keys=True).encode()).hexdigest()[:8]
-        links["deploymentBase"] = {"href": f"{base}/deploymentBase/{assignment['id']}?c={change}"}
     cancelled = _cancelled(session, device)
-    if cancelled is not None:
-        links["cancelAction"] = {"href": f"{base}/cancelAction/{cancelled.id}"}
     installed = _last_success(session, device)
-    if installed is not None:
-        links["installedBase"] = {"href": f"{base}/installedBase/{installed.id}"}
-    if not device.hardware_revision:
-        links["configData"] = {"href": f"{base}/configData"}
-    sleep = _sleep(int(answer["poll_seconds"]))
-    return _json({"config": {"polling": {"sleep": sleep}}, "_links": links}, request)
+    body = poll_body(
+        _base_url(request, tenant, controller_id),
+        answer,
+        cancelled.id if cancelled is not None else None,
+        installed.id if installed is not None else None,
+        device.hardware_revision,
+    )
+    return _json(body, request)
 
 
 _LEGACY_HASHES: dict[str, tuple[str, str]] = {}

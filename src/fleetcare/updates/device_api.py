@@ -80,6 +80,12 @@ device_auth.fleetcare_device = True  # type: ignore[attr-defined]
 AuthenticDevice = Annotated[Device, Depends(device_auth)]
 
 
+def encode_answer(body: dict[str, Any], *, sort_keys: bool = True) -> tuple[bytes, str]:
+    """The JSON bytes of an answer and its ETag (a device sends it back as If-None-Match)."""
+    encoded = json.dumps(body, sort_keys=sort_keys, separators=(",", ":")).encode()
+    return encoded, '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+
+
 @router.post("/enrol", dependencies=[Depends(public("device-enrol", 30))])
 def enrol(data: EnrolIn, session: DbSession) -> dict[str, str]:
     """Enrol with the factory secret and the public key the device generated."""
@@ -103,8 +109,7 @@ def checkin(
         installed_version=installed,
         device_state=state,
     )
-    encoded = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(encoded).hexdigest()[:32] + '"'
+    encoded, etag = encode_answer(body)
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     return Response(encoded, media_type="application/json", headers={"ETag": etag})

@@ -337,7 +337,8 @@ def authenticate(
 # --- check-in ------------------------------------------------------------------------------
 
 #: Functions that add notices to a check-in answer (the lifecycle capability can register
-#: its end-of-life notices here through `fleetcare.wiring`); each gets (session, device, today).
+#: its end-of-life notices here through `fleetcare.wiring`); each gets (session, device, today)
+#: and must depend only on the device's product and the day (see `device_notices`).
 NoticeProvider = Callable[[Session, Device, dt.date], list[dict[str, Any]]]
 notice_providers: list[NoticeProvider] = []
 
@@ -414,6 +415,44 @@ def _record_installed(session: Session, device: Device, version: str) -> None:
     device.installed_counter = counter or 0
 
 
+def device_notices(
+    session: Session, settings: Settings, device: Any, today: dt.date
+) -> list[dict[str, Any]]:
+    """The notices of a check-in (end of support and what the providers add). They depend on
+    the device's product and the day only: the device hot path keeps them per product for a
+    minute."""
+    notices = _support_notice(session, settings, device, today)
+    for provider in notice_providers:
+        notices += provider(session, device, today)
+    return notices
+
+
+def checkin_answer(
+    settings: Settings,
+    *,
+    uid: str,
+    installed_version: str,
+    installed_counter: int,
+    choice: rules.SecurityChoice,
+    postponed_until: dt.date | None,
+    assignment: dict[str, Any] | None,
+    notices: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The check-in answer, the same from the full route and the hot path."""
+    busy = assignment is not None and assignment["status"] != "pending"
+    return {
+        "device": uid,
+        "installed": {"version": installed_version, "release_counter": installed_counter},
+        "poll_seconds": settings.device_busy_poll_seconds if busy else settings.device_poll_seconds,
+        "security_updates": {
+            "choice": choice.value,
+            "postponed_until": postponed_until.isoformat() if postponed_until else None,
+        },
+        "assignment": assignment,
+        "notices": notices,
+    }
+
+
 def checkin(
     session: Session,
     settings: Settings,
@@ -432,25 +471,18 @@ def checkin(
         device.device_state = device_state[:100]
     choice, until = _security_choice(session, device, today)
     assignment = rollouts.offer_for(session, device, choice, now)
-    notices = _support_notice(session, settings, device, today)
-    for provider in notice_providers:
-        notices += provider(session, device, today)
+    notices = device_notices(session, settings, device, today)
     session.commit()
-    busy = assignment is not None and assignment["status"] != "pending"
-    return {
-        "device": device.uid,
-        "installed": {
-            "version": device.installed_version,
-            "release_counter": device.installed_counter,
-        },
-        "poll_seconds": settings.device_busy_poll_seconds if busy else settings.device_poll_seconds,
-        "security_updates": {
-            "choice": choice.value,
-            "postponed_until": until.isoformat() if until else None,
-        },
-        "assignment": assignment,
-        "notices": notices,
-    }
+    return checkin_answer(
+        settings,
+        uid=device.uid,
+        installed_version=device.installed_version,
+        installed_counter=device.installed_counter,
+        choice=choice,
+        postponed_until=until,
+        assignment=assignment,
+        notices=notices,
+    )
 
 
 def report_status(

@@ -15,6 +15,7 @@ customer opted out or postponed; feature releases are only offered.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -301,6 +302,71 @@ def tick(session: Session) -> list[int]:
     return changed
 
 
+@dataclass(frozen=True)
+class OfferDetails:
+    """What a check-in says about a rollout's release; fixed once the release is signed, so
+    the device hot path (`fleetcare.updates.fastpath`) keeps it for a minute."""
+
+    release_id: int
+    counter: int
+    version: str
+    kind: str
+    targets: tuple[str, ...]
+
+
+def offer_details(session: Session, rollout_id: int) -> OfferDetails:
+    from fleetcare.updates import service  # the artifacts of the release
+
+    release_id, counter = release_of(session, rollout_id)
+    release = portfolio.get_release_by_id(session, release_id)
+    return OfferDetails(
+        release_id=release_id,
+        counter=counter,
+        version=release.version,
+        kind=release.kind,
+        targets=tuple(
+            f"{release.product_id}/{release.version}/{a.filename}"
+            for a in service.list_artifacts(session, release_id)
+        ),
+    )
+
+
+def cancelled_detail(installed_counter: int) -> str:
+    return f"device already runs release counter {installed_counter}"
+
+
+def build_offer(
+    *,
+    assignment_id: int,
+    assignment_status: str,
+    rollout_id: int,
+    rollout_mode: str,
+    windows: list[dict[str, Any]],
+    details: OfferDetails,
+    installed_counter: int,
+    choice: rules.SecurityChoice,
+    now: dt.datetime,
+) -> tuple[dict[str, Any] | None, bool]:
+    """(the offer as the check-in shows it or None, whether the assignment must be cancelled
+    because the device already runs that release or a later one)."""
+    if not rules.may_offer(details.counter, installed_counter):
+        return None, True
+    if assignment_status == "pending" and not rules.in_window(windows, now):
+        return None, False
+    automatic = rollout_mode == "automatic" and choice is rules.SecurityChoice.AUTOMATIC
+    offer = {
+        "id": assignment_id,
+        "rollout": rollout_id,
+        "version": details.version,
+        "kind": details.kind,
+        "release_counter": details.counter,
+        "install": "automatic" if automatic else "offered",
+        "status": assignment_status,
+        "targets": list(details.targets),
+    }
+    return offer, False
+
+
 def offer_for(
     session: Session, device: Device, choice: rules.SecurityChoice, now: dt.datetime
 ) -> dict[str, Any] | None:
@@ -320,30 +386,21 @@ def offer_for(
     if row is None:
         return None
     assignment, rollout = row
-    release_id, counter = release_of(session, rollout.id)
-    if not rules.may_offer(counter, device.installed_counter):
+    offer, cancel = build_offer(
+        assignment_id=assignment.id,
+        assignment_status=assignment.status,
+        rollout_id=rollout.id,
+        rollout_mode=rollout.mode,
+        windows=rollout.windows or [],
+        details=offer_details(session, rollout.id),
+        installed_counter=device.installed_counter,
+        choice=choice,
+        now=now,
+    )
+    if cancel:
         assignment.status = "cancelled"
-        assignment.detail = f"device already runs release counter {device.installed_counter}"
-        return None
-    if assignment.status == "pending" and not rules.in_window(rollout.windows or [], now):
-        return None
-    release = portfolio.get_release_by_id(session, release_id)
-    automatic = rollout.mode == "automatic" and choice is rules.SecurityChoice.AUTOMATIC
-    from fleetcare.updates import service  # the artifacts of the release
-
-    return {
-        "id": assignment.id,
-        "rollout": rollout.id,
-        "version": release.version,
-        "kind": release.kind,
-        "release_counter": counter,
-        "install": "automatic" if automatic else "offered",
-        "status": assignment.status,
-        "targets": [
-            f"{release.product_id}/{release.version}/{a.filename}"
-            for a in service.list_artifacts(session, release_id)
-        ],
-    }
+        assignment.detail = cancelled_detail(device.installed_counter)
+    return offer
 
 
 def rollout_out(session: Session, rollout: Rollout) -> RolloutOut:

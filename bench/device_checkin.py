@@ -26,7 +26,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bench._load import LoadResult, exchange, free_port, load, serve
+from bench._load import LoadResult, exchange, free_port, serve
 
 PATH = "/device/v1/checkin?installed=1.0.0"
 ROUNDS = 3
@@ -206,7 +206,9 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
         checkins = sorted(checkin_runs, key=lambda r: r.rate)[len(checkin_runs) // 2]
         print(bare.line(f"[{label}] bare ASGI endpoint (baseline)"))
         print(checkins.line(f"[{label}] GET /device/v1/checkin (signed)"))
-        rates = ", ".join(f"{c.rate / b.rate:.3f}" for b, c in zip(bare_runs, checkin_runs))
+        rates = ", ".join(
+            f"{c.rate / b.rate:.3f}" for b, c in zip(bare_runs, checkin_runs, strict=True)
+        )
         print(
             f"[{label}] ratio check-in/baseline: {checkins.rate / bare.rate:.3f} "
             f"(rounds: {rates})   server {memory}"

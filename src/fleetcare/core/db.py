@@ -142,6 +142,10 @@ class Database:
                 # If PostgreSQL itself crashes, the last ~0.6 s of it can be lost (never
                 # corrupted): a request captured in that moment could be replayed once.
                 connection.execute("SET synchronous_commit = off")
+                # Its few statements are prepared on first use and planned once: planning
+                # them took longer than running them.
+                connection.prepare_threshold = 0
+                connection.execute("SET plan_cache_mode = force_generic_plan")
             self._hot_local.connection = connection
             with _hot_lock:
                 self._hot_all.append(connection)

@@ -67,6 +67,7 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def record(
         self,
@@ -80,8 +81,16 @@ class Metrics:
         """Count one answered request, observe its latency and write the access log line."""
         elapsed = time.perf_counter() - start
         method = scope.get("method", "")
-        self.requests.labels(method, template, str(status)).inc()
-        self.latency.labels(method, template).observe(elapsed)
+        key = (method, template, status)
+        children = self._children.get(key)
+        if children is None:  # labels() costs more than the counting itself
+            children = (
+                self.requests.labels(method, template, str(status)),
+                self.latency.labels(method, template),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "request",

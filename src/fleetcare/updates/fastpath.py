@@ -96,6 +96,50 @@ _POLL_SQL = (
     "UPDATE update_devices SET last_checkin_at = :now "
     "WHERE id = :id AND uid = :uid AND state = 'active' {returning}"
 )
+# PostgreSQL: a whole batch in one statement, check-ins and DDI polls alike (a NULL `seq` is
+# a DDI poll, which carries its uid instead of a key). The columns are those of
+# `_RETURNING`, the open assignment, the customer's policy and DDI's links, per device. The
+# statement is prepared once with a generic plan (`Database.hot_connection`); `coalesce` on
+# the state keeps that plan on the primary key: after a mass enrolment, stale statistics
+# made the state index look selective and cost a scan of the whole fleet (measured: 8 ms).
+_BATCH_SQL = """
+WITH v AS (
+  SELECT * FROM unnest(%(ids)s::bigint[], %(seqs)s::bigint[], %(keys)s::text[],
+                       %(installed)s::text[], %(states)s::text[], %(uids)s::text[],
+                       %(nows)s::timestamptz[])
+    AS v(id, seq, key, installed, state, uid, now)
+), d AS (
+  UPDATE update_devices u
+  SET request_seq = coalesce(v.seq, u.request_seq), last_checkin_at = v.now
+  FROM v
+  WHERE u.id = v.id AND coalesce(u.state, '') = 'active'
+    AND (v.seq IS NULL OR (u.request_seq < v.seq AND u.public_key = v.key))
+    AND (v.uid IS NULL OR u.uid = v.uid)
+    AND (v.installed IS NULL OR u.installed_version = v.installed)
+    AND (v.state IS NULL OR u.device_state = v.state)
+  RETURNING u.id, u.product_id, u.customer, u.installed_version, u.installed_counter,
+            u.security_updates, u.postponed_until, u.hardware_revision, v.uid AS ddi
+)
+SELECT d.id, d.product_id, d.customer, d.installed_version, d.installed_counter,
+       d.security_updates, d.postponed_until, d.hardware_revision,
+       o.id, o.status, o.rollout_id, o.mode, o.windows,
+       p.security_updates, p.postponed_until,
+       CASE WHEN d.ddi IS NOT NULL THEN
+         (SELECT max(id) FROM update_assignments WHERE device_id = d.id
+            AND status = 'cancelled' AND detail = 'rollout aborted') END,
+       CASE WHEN d.ddi IS NOT NULL THEN
+         (SELECT max(id) FROM update_assignments WHERE device_id = d.id
+            AND status = 'success') END
+FROM d
+LEFT JOIN LATERAL (
+  SELECT a.id, a.status, r.id AS rollout_id, r.mode, r.windows
+  FROM update_assignments a JOIN update_rollouts r ON r.id = a.rollout_id
+  WHERE a.device_id = d.id AND a.status NOT IN ('cancelled', 'failure', 'success')
+    AND r.status = 'running' AND a.wave <= r.current_wave
+  ORDER BY r.id DESC LIMIT 1
+) o ON true
+LEFT JOIN update_customer_policies p ON p.customer = d.customer AND d.customer <> ''
+"""
 _KEY_SQL = "SELECT id, public_key FROM update_devices WHERE uid = :uid AND state = 'active'"
 _POLICY_SQL = (
     "SELECT p.security_updates, p.postponed_until FROM update_customer_policies p "
@@ -115,14 +159,17 @@ class _Passed(Exception):
 
 @dataclass
 class _Pending:
-    """One device request waiting for its group commit."""
+    """One device request waiting for its group commit: a native check-in (with `seq` and
+    `key`, and the release and state it reported, if any) or a DDI poll (`ddi`)."""
 
     uid: str
     device_id: int
     now: dt.datetime
-    update: str
-    params: dict[str, Any]
     ddi: bool
+    seq: int | None = None
+    key: str | None = None
+    installed: str | None = None
+    state: str | None = None
     #: Filled by the batch: the UPDATE's row (None: not the steady state), the open
     #: assignment, the customer's policy, DDI's links.
     rows: tuple[Any, ...] | None = None
@@ -130,6 +177,22 @@ class _Pending:
     policy: tuple[Any, ...] | None = None
     links: tuple[Any, ...] | None = None
     done: asyncio.Future[bool] | None = field(default=None, repr=False)
+
+    def update(self) -> tuple[str, dict[str, Any]]:
+        """The UPDATE that records this request in the steady state only, and its values."""
+        params: dict[str, Any] = {"now": self.now, "id": self.device_id}
+        if self.ddi:
+            params["uid"] = self.uid
+            return _POLL_SQL.format(returning=_RETURNING), params
+        conditions = ""
+        params.update(seq=self.seq, key=self.key)
+        if self.installed is not None:
+            conditions += " AND installed_version = :installed"
+            params["installed"] = self.installed
+        if self.state is not None:
+            conditions += " AND device_state = :state"
+            params["state"] = self.state
+        return _CHECKIN_SQL.format(conditions=conditions, returning=_RETURNING), params
 
 
 class _Sql:
@@ -161,44 +224,72 @@ class _Sql:
         return _first(self.database.hot_connection().execute(self.text(sql), params))
 
     def run(self, batch: list[_Pending]) -> None:
-        """Record a batch of check-ins in one transaction and read what their answers need.
-        On PostgreSQL the statements go in one pipeline: one round trip for the batch."""
+        """Record a batch of check-ins in one transaction and read what their answers need."""
+        if self.sqlite:
+            self._run_sqlite(batch)
+            return
+        connection = self.database.hot_connection()
+        rounds: list[list[_Pending]] = []  # a device at most once per statement
+        for item in batch:
+            for round_ in rounds:
+                if all(other.device_id != item.device_id for other in round_):
+                    round_.append(item)
+                    break
+            else:
+                rounds.append([item])
+        with connection.transaction():
+            for round_ in rounds:
+                self._run_postgres(connection, round_)
+
+    def _run_sqlite(self, batch: list[_Pending]) -> None:
+        """In-process statements are cheap: one after the other, in one transaction."""
         connection = self.database.hot_connection()
         offer, policy, links = self.text(_OFFER_SQL), self.text(_POLICY_SQL), self.text(_LINKS_SQL)
-        if self.sqlite:
-            connection.execute("BEGIN")
-            try:
-                for item in batch:
-                    item.rows = _first(connection.execute(self.text(item.update), item.params))
-                    if item.rows is None:
-                        continue
-                    device = {"device": item.device_id}
-                    item.offer = _first(connection.execute(offer, device))
-                    if item.rows[2]:  # a customer, who may have a policy
-                        item.policy = _first(connection.execute(policy, device))
-                    if item.ddi:
-                        item.links = _first(connection.execute(links, device))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            return
-        cursors = []
-        with connection.pipeline(), connection.transaction():
+        connection.execute("BEGIN")
+        try:
             for item in batch:
+                sql, params = item.update()
+                params["now"] = self.stamp(item.now)
+                item.rows = _first(connection.execute(sql, params))
+                if item.rows is None:
+                    continue
                 device = {"device": item.device_id}
-                cursors.append(
-                    (
-                        connection.execute(self.text(item.update), item.params),
-                        connection.execute(offer, device),
-                        connection.execute(policy, device),
-                        connection.execute(links, device) if item.ddi else None,
-                    )
-                )
-        for item, (updated, offered, policed, linked) in zip(batch, cursors, strict=True):
-            item.rows = _first(updated)
-            item.offer, item.policy = _first(offered), _first(policed)
-            item.links = _first(linked) if linked is not None else None
+                item.offer = _first(connection.execute(offer, device))
+                if item.rows[2]:  # a customer, who may have a policy
+                    item.policy = _first(connection.execute(policy, device))
+                if item.ddi:
+                    item.links = _first(connection.execute(links, device))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _run_postgres(connection: Any, batch: list[_Pending]) -> None:
+        """Every round trip costs (~0.2 ms here): the whole batch is one statement."""
+        cursor = connection.execute(
+            _BATCH_SQL,
+            {
+                "ids": [item.device_id for item in batch],
+                "seqs": [item.seq for item in batch],
+                "keys": [item.key for item in batch],
+                "installed": [item.installed for item in batch],
+                "states": [item.state for item in batch],
+                "uids": [item.uid if item.ddi else None for item in batch],
+                "nows": [item.now for item in batch],
+            },
+        )
+        found = {row[0]: row for row in cursor.fetchall()}
+        cursor.close()
+        for item in batch:
+            row = found.get(item.device_id)
+            if row is None:
+                item.rows = None
+                continue
+            item.rows = tuple(row[:8])
+            item.offer = tuple(row[8:13]) if row[8] is not None else None
+            item.policy = tuple(row[13:15]) if row[13] is not None else None
+            item.links = tuple(row[15:17])
 
 
 def _first(cursor: Any) -> tuple[Any, ...] | None:
@@ -469,22 +560,17 @@ class DeviceHotPath:
         except Exception:  # a bad signature, or the database unreachable
             raise _Passed from None
         self._limit(uid)
-        now = utcnow()
-        conditions = ""
-        params: dict[str, Any] = {
-            "seq": seq,
-            "now": self.sql.stamp(now),
-            "id": device_id,
-            "key": public_key,
-        }
-        if wanted.get("installed"):  # an empty value records nothing, as in the full route
-            conditions += " AND installed_version = :installed"
-            params["installed"] = wanted["installed"]
-        if "state" in wanted:
-            conditions += " AND device_state = :state"
-            params["state"] = wanted["state"]
-        update = _CHECKIN_SQL.format(conditions=conditions, returning=_RETURNING)
-        return _Pending(uid, device_id, now, update, params, ddi=False)
+        return _Pending(
+            uid,
+            device_id,
+            utcnow(),
+            ddi=False,
+            seq=seq,
+            key=public_key,
+            # An empty release records nothing, as in the full route.
+            installed=wanted.get("installed") or None,
+            state=wanted.get("state"),
+        )
 
     # --- hawkBit DDI polling base ----------------------------------------------------------
 
@@ -510,10 +596,7 @@ class DeviceHotPath:
                 self._ids.clear()
             device_id = self._ids[controller_id] = int(row[0])
         self._limit(controller_id)
-        now = utcnow()
-        params = {"now": self.sql.stamp(now), "id": device_id, "uid": controller_id}
-        update = _POLL_SQL.format(returning=_RETURNING)
-        return _Pending(controller_id, device_id, now, update, params, ddi=True)
+        return _Pending(controller_id, device_id, utcnow(), ddi=True)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -354,3 +354,16 @@ def test_in_memory_databases_go_the_full_way(tmp_path):
     assert app.hot_path is not None
     assert not app.hot_path.enabled
     database.dispose()
+
+
+def test_a_lost_database_connection_is_replaced(app, client, database, fleet, tmp_path):
+    register(database, ["dev-1"])
+    device = enrolled(client, tmp_path, "dev-1")
+    device.checkin(installed="1.0.0")
+    assert device.checkin(installed="1.0.0").status_code == 200
+    for connection in list(database._hot_all):  # as if the server had gone away
+        connection.close()
+    answered, passed = _counts(app)
+    assert device.checkin(installed="1.0.0").status_code == 200  # the full route answers
+    assert device.checkin(installed="1.0.0").status_code == 200  # a new connection
+    assert _counts(app) == (answered + 1, passed + 1)

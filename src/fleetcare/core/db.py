@@ -151,15 +151,23 @@ class Database:
                 self._hot_all.append(connection)
         return connection
 
-    def drop_hot_connection(self) -> None:
-        """Forget this thread's hot connection after an error that may have broken it."""
+    def drop_hot_connection(self, *, if_broken: bool = False) -> None:
+        """Forget this thread's hot connection (with `if_broken`, only if it has lost its
+        server: a lock timeout leaves it usable, a restarted PostgreSQL does not)."""
         connection = getattr(self._hot_local, "connection", None)
-        if connection is not None:
-            self._hot_local.connection = None
-            with _hot_lock:
-                self._hot_all.remove(connection)
-            with suppress(Exception):
-                connection.close()
+        if connection is None:
+            return
+        if if_broken:
+            try:
+                connection.execute("SELECT 1").fetchall()
+                return
+            except Exception:  # noqa: S110 - the probe's failure is the answer
+                pass
+        self._hot_local.connection = None
+        with _hot_lock:
+            self._hot_all.remove(connection)
+        with suppress(Exception):
+            connection.close()
 
     def dispose(self) -> None:
         with _hot_lock:

@@ -429,8 +429,10 @@ class DeviceHotPath:
         try:
             self.sql.run(batch)
         except Exception:  # a broken connection, a lock: the full routes cope or say why
-            log.warning("device hot path passed %d requests on after an error", len(batch))
-            self.sql.database.drop_hot_connection()
+            log.warning(
+                "device hot path passed %d requests on after an error", len(batch), exc_info=True
+            )
+            self.sql.database.drop_hot_connection(if_broken=True)
             for item in batch:
                 item.rows = None
         for item in batch:
@@ -557,7 +559,10 @@ class DeviceHotPath:
             verifier.verify(devices.request_message("GET", target, seq, b""), signature)
         except _Passed:
             raise
-        except Exception:  # a bad signature, or the database unreachable
+        except (BadSignatureError, ValueError, TypeError, CryptoError):
+            raise _Passed from None
+        except Exception:  # the database unreachable: the full route says so
+            self.sql.database.drop_hot_connection(if_broken=True)
             raise _Passed from None
         self._limit(uid)
         return _Pending(
@@ -588,7 +593,8 @@ class DeviceHotPath:
         if device_id is None:
             try:
                 row = self.sql.one(_KEY_SQL, uid=controller_id)
-            except Exception:
+            except Exception:  # the database unreachable: the full route says so
+                self.sql.database.drop_hot_connection(if_broken=True)
                 raise _Passed from None
             if row is None:
                 raise _Passed

@@ -14,12 +14,23 @@ PYTHON = sys.executable
 
 @pytest.fixture
 def run(database, tmp_path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "FLEETCARE_DATA_DIR": str(tmp_path / "data"),
-           "FLEETCARE_DATABASE_URL": database.url, "COLUMNS": "200", "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "FLEETCARE_DATA_DIR": str(tmp_path / "data"),
+        "FLEETCARE_DATABASE_URL": database.url,
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+    }
 
     def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([PYTHON, "-m", "fleetcare", *args], capture_output=True, text=True,
-                              env=env, timeout=60, check=False)
+        return subprocess.run(
+            [PYTHON, "-m", "fleetcare", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
 
     return invoke
 
@@ -29,8 +40,18 @@ def test_release_manager_workflow(run, tmp_path):
     assert run("keys", "init", str(offline), "--root-keys", "3", "--threshold", "2").returncode == 0
     installed = run("keys", "install", str(offline))
     assert installed.returncode == 0, installed.stderr
-    assert run("products", "add", "Gateway", "--placed-on-market", "2026-01-01",
-               "--support-end", "2032-01-01").returncode == 0
+    assert (
+        run(
+            "products",
+            "add",
+            "Gateway",
+            "--placed-on-market",
+            "2026-01-01",
+            "--support-end",
+            "2032-01-01",
+        ).returncode
+        == 0
+    )
     assert run("releases", "add", "gateway", "2.0.0", "--kind", "security").returncode == 0
     image = tmp_path / "image.bin"
     image.write_bytes(b"\x7fELF" * 1000)
@@ -44,13 +65,25 @@ def test_release_manager_workflow(run, tmp_path):
     assert "already signed" in again.stderr
     assert "Traceback" not in again.stderr
     factory = tmp_path / "factory.csv"
-    factory.write_text("uid,secret,customer,groups\n"
-                       + "".join(f"gw-{i},secret-of-device-{i:04},ACME,{'canary' if i < 2 else ''}\n"
-                                 for i in range(10)))
+    factory.write_text(
+        "uid,secret,customer,groups\n"
+        + "".join(
+            f"gw-{i},secret-of-device-{i:04},ACME,{'canary' if i < 2 else ''}\n" for i in range(10)
+        )
+    )
     imported = run("devices", "import", "gateway", str(factory))
     assert "10 devices pre-authorised" in imported.stdout, imported.stderr
-    created = run("rollouts", "create", "gateway", "2.0.0", "--wave", "group:canary",
-                  "--wave", "100", "--json")
+    created = run(
+        "rollouts",
+        "create",
+        "gateway",
+        "2.0.0",
+        "--wave",
+        "group:canary",
+        "--wave",
+        "100",
+        "--json",
+    )
     assert created.returncode == 0, created.stderr
     rollout = json.loads(created.stdout)
     assert rollout["mode"] == "automatic"

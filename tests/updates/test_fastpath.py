@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import hmac
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from fleetcare.app import create_app
@@ -19,7 +22,7 @@ from fleetcare.core.db import Database
 from fleetcare.core.settings import Settings
 from fleetcare.portfolio.models import Product
 from fleetcare.updates import ddi, devices, rollouts
-from fleetcare.updates.agent import DeviceClient
+from fleetcare.updates.agent import DeviceClient, DeviceIdentity
 from fleetcare.updates.models import Assignment, Device
 from fleetcare.updates.schemas import RolloutIn, UpdateSettingsIn, WaveIn, WindowIn
 from tests.updates.conftest import ACTOR, enrolled, register
@@ -224,9 +227,9 @@ def test_device_rate_limit_holds_on_the_hot_path(app, client, database, fleet, t
     app.state.settings.device_rate_limit = 3
     register(database, ["dev-1"])
     device = enrolled(client, tmp_path, "dev-1")
-    statuses = [device.checkin().status_code for _ in range(5)]
-    assert statuses[:3] == [200, 200, 200]
-    assert statuses[3:] == [429, 429]
+    assert device.open_session().status_code == 200  # the first request of the three
+    statuses = [device.checkin().status_code for _ in range(4)]
+    assert statuses == [200, 200, 429, 429]
 
 
 def test_a_lock_held_by_another_writer_sends_the_request_the_full_way(
@@ -367,3 +370,84 @@ def test_a_lost_database_connection_is_replaced(app, client, database, fleet, tm
     assert device.checkin(installed="1.0.0").status_code == 200  # the full route answers
     assert device.checkin(installed="1.0.0").status_code == 200  # a new connection
     assert _counts(app) == (answered + 1, passed + 1)
+
+
+def test_check_ins_signed_under_a_session(app, client, database, settings, fleet, tmp_path):
+    """A session signs check-ins with HMAC, on the hot path and the full route alike; it does
+    not sign anything else, expires, and ends when the device's key or the server's secret
+    changes."""
+    register(database, ["dev-1", "dev-2"])
+    device = enrolled(client, tmp_path, "dev-1")
+    opened = device.open_session()
+    assert opened.status_code == 200
+    session_id = opened.json()["session"]
+    assert device.checkin(installed="1.0.0").status_code == 200  # full route: records 1.0.0
+    answered, _ = _counts(app)
+    assert device.checkin(installed="1.0.0").status_code == 200
+    assert _counts(app)[0] == answered + 1  # the hot path checked the HMAC
+
+    # only check-ins: a status report under the session is refused
+    assert device._session is not None
+    key = device._session[1]
+    body = b'{"assignment": 1, "status": "downloading", "detail": ""}'
+    seq = device.next_seq()
+    message = devices.request_message("POST", "/device/v1/status", seq, body)
+    refused = client.post(
+        "/device/v1/status",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Fleetcare-Device": "dev-1",
+            "X-Fleetcare-Seq": str(seq),
+            "X-Fleetcare-Session": session_id,
+            "X-Fleetcare-Signature": hmac.new(key, message, hashlib.sha256).hexdigest(),
+        },
+    )
+    assert refused.status_code == 401
+    assert "check-ins only" in refused.json()["error"]
+
+    def signed_checkin(uid: str, sid: str, session_key: bytes) -> httpx.Response:
+        seq = device.next_seq()
+        mac = hmac.new(
+            session_key,
+            devices.request_message("GET", "/device/v1/checkin", seq, b""),
+            hashlib.sha256,
+        )
+        return client.get(
+            "/device/v1/checkin",
+            headers={
+                "X-Fleetcare-Device": uid,
+                "X-Fleetcare-Seq": str(seq),
+                "X-Fleetcare-Session": sid,
+                "X-Fleetcare-Signature": mac.hexdigest(),
+            },
+        )
+
+    assert signed_checkin("dev-1", session_id, key).status_code == 200
+    # another device cannot use dev-1's session
+    enrolled(client, tmp_path, "dev-2")
+    other = signed_checkin("dev-2", session_id, key)
+    assert other.status_code == 401
+    assert "open a new one" in other.json()["error"]
+    # a made-up expiry does not verify: the key is derived from the id
+    forged_id = str(int(time.time()) + 3600) + session_id[session_id.index(".") :]
+    assert signed_checkin("dev-1", forged_id, key).status_code == 401
+    # an expired session
+    expired = f"{int(time.time()) - 1}.{'0' * 16}"
+    master = devices.sessions_master(settings)
+    with database.session() as session:
+        public_key = devices.get_device(session, "dev-1").public_key
+    assert public_key is not None
+    old_key = devices.session_key(master, "dev-1", public_key, expired)
+    assert signed_checkin("dev-1", expired, old_key).status_code == 401
+
+    # a new key for the device ends its sessions; the agent opens a new one by itself
+    with database.session() as session:
+        record = devices.get_device(session, "dev-1")
+        new_identity = DeviceIdentity("dev-1", Ed25519PrivateKey.generate())
+        record.public_key = new_identity.public_key_hex
+        session.commit()
+    assert signed_checkin("dev-1", session_id, key).status_code == 401
+    renewed = DeviceClient(client, new_identity)
+    renewed.next_seq = device.next_seq  # type: ignore[method-assign]
+    assert renewed.checkin().status_code == 200

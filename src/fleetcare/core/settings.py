@@ -190,6 +190,8 @@ class Settings(BaseSettings):
     #: How often devices are told to check in, and how often while an update is under way.
     device_poll_seconds: int = Field(default=3600, ge=10)
     device_busy_poll_seconds: int = Field(default=60, ge=5)
+    #: Lifetime of a device's check-in session (HMAC-signed check-ins, see updates.devices).
+    device_session_hours: int = Field(default=24, ge=1, le=24 * 30)
     #: Longest a device or customer may postpone a security update (Annex I Part I (2)(c)).
     security_postpone_max_days: int = Field(default=30, ge=1, le=365)
     #: MQTT broker for update notifications (mqtt://host:port); empty: devices just poll.

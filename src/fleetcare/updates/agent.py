@@ -17,7 +17,9 @@ offers it). "Installing" copies the files into `<state_dir>/installed/<version>/
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import json
 import shutil
 import time
@@ -73,10 +75,15 @@ class DeviceIdentity:
 class DeviceClient:
     """Signed requests to the device API over an `httpx.Client` (a FastAPI TestClient works)."""
 
-    def __init__(self, http: httpx.Client, identity: DeviceIdentity) -> None:
+    def __init__(
+        self, http: httpx.Client, identity: DeviceIdentity, *, sessions: bool = True
+    ) -> None:
         self.http = http
         self.identity = identity
         self._last_seq = 0
+        #: Sign check-ins under a session (HMAC) rather than with the key every time.
+        self.sessions = sessions
+        self._session: tuple[str, bytes, float] | None = None  # id, key, expiry (Unix time)
 
     def next_seq(self) -> int:
         # Microseconds since the epoch, forced to rise: survives restarts without storing it.
@@ -121,12 +128,52 @@ class DeviceClient:
             },
         )
 
+    def open_session(self) -> httpx.Response:
+        """Open a check-in session (signed with the device's key) and keep it."""
+        response = self.request("POST", f"{DEVICE_PREFIX}/session")
+        if response.status_code == 200:
+            answer = response.json()
+            expires = dt.datetime.fromisoformat(answer["expires"]).timestamp()
+            self._session = (answer["session"], bytes.fromhex(answer["key"]), expires)
+        return response
+
     def checkin(
         self, installed: str | None = None, state: str | None = None, etag: str | None = None
     ) -> httpx.Response:
         params = {k: v for k, v in (("installed", installed), ("state", state)) if v}
         headers = {"If-None-Match": etag} if etag else None
-        return self.request("GET", f"{DEVICE_PREFIX}/checkin", params=params, headers=headers)
+        path = f"{DEVICE_PREFIX}/checkin"
+        if not self.sessions:
+            return self.request("GET", path, params=params, headers=headers)
+        for attempt in range(2):
+            if self._session is None or self._session[2] < time.time() + 300:
+                opened = self.open_session()
+                if opened.status_code != 200:
+                    return opened
+            response = self._session_request(path, params, headers or {})
+            if response.status_code != 401 or attempt:
+                return response
+            self._session = None  # expired, or ended by the server: open a new one once
+        return response
+
+    def _session_request(
+        self, path: str, params: dict[str, str], headers: dict[str, str]
+    ) -> httpx.Response:
+        from fleetcare.updates.devices import request_message
+
+        assert self._session is not None
+        session_id, key, _ = self._session
+        target = httpx.URL(path, params=params).raw_path.decode("ascii")
+        seq = self.next_seq()
+        signature = hmac.new(key, request_message("GET", target, seq, b""), hashlib.sha256)
+        sent = {
+            **headers,
+            "X-Fleetcare-Device": self.identity.uid,
+            "X-Fleetcare-Seq": str(seq),
+            "X-Fleetcare-Session": session_id,
+            "X-Fleetcare-Signature": signature.hexdigest(),
+        }
+        return self.http.get(target, headers=sent)
 
     def report(self, assignment: int, status: str, detail: str = "") -> httpx.Response:
         return self.request(

@@ -1,9 +1,11 @@
 """The native device API under /device/v1.
 
-Every endpoint but enrolment takes a signed request (see `fleetcare.updates.devices`) and is
+Every endpoint but enrolment takes a request signed with the device's key (see
+`fleetcare.updates.devices`; check-ins may be signed under a session instead) and is
 rate-limited per device; a device only ever sees and reports on itself.
 
     POST /device/v1/enrol                     factory secret -> the device's own key
+    POST /device/v1/session                   a check-in session (HMAC key, 24 h)
     GET  /device/v1/checkin?installed=&state= assignment, poll interval, notices (ETag / 304)
     POST /device/v1/status                    progress of an assignment (idempotent)
     GET  /device/v1/tuf/metadata/{file}       TUF metadata (consistent snapshot names)
@@ -19,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from fleetcare.core.errors import FleetcareError, NotAuthenticated, RateLimited
 from fleetcare.core.http import DbSession, public
@@ -55,11 +58,14 @@ def limit_device(request: Request, bucket: str, key: str) -> None:
         )
 
 
-def device_auth(request: Request, session: DbSession, body: bytes = Depends(_body)) -> Device:
-    """The device that signed this request; refuses forgeries, replays and floods (per device,
-    and per client address for requests that fail authentication)."""
+def _authenticate(request: Request, session: Session, body: bytes, *, sessions: bool) -> Device:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    session_id = request.headers.get("x-fleetcare-session", "")
     try:
+        if session_id and not sessions:
+            raise NotAuthenticated(
+                "a device session signs check-ins only; sign this request with the device's key"
+            )
         device = devices.authenticate(
             session,
             request.headers.get("x-fleetcare-device", ""),
@@ -68,6 +74,8 @@ def device_auth(request: Request, session: DbSession, body: bytes = Depends(_bod
             request.method,
             target,
             body,
+            session_id=session_id,
+            settings=request.app.state.settings,
         )
     except NotAuthenticated:
         limit_device(request, "device-refused", request.client.host if request.client else "")
@@ -76,8 +84,23 @@ def device_auth(request: Request, session: DbSession, body: bytes = Depends(_bod
     return device
 
 
+def device_auth(request: Request, session: DbSession, body: bytes = Depends(_body)) -> Device:
+    """The device that signed this request with its key; refuses forgeries, replays and
+    floods (per device, and per client address for requests that fail authentication)."""
+    return _authenticate(request, session, body, sessions=False)
+
+
+def device_auth_or_session(
+    request: Request, session: DbSession, body: bytes = Depends(_body)
+) -> Device:
+    """`device_auth`, or a check-in signed under a device session."""
+    return _authenticate(request, session, body, sessions=True)
+
+
 device_auth.fleetcare_device = True  # type: ignore[attr-defined]
+device_auth_or_session.fleetcare_device = True  # type: ignore[attr-defined]
 AuthenticDevice = Annotated[Device, Depends(device_auth)]
+CheckingInDevice = Annotated[Device, Depends(device_auth_or_session)]
 
 
 def encode_answer(body: dict[str, Any], *, sort_keys: bool = True) -> tuple[bytes, str]:
@@ -94,11 +117,18 @@ def enrol(data: EnrolIn, session: DbSession) -> dict[str, str]:
     return {"device": device.uid, "state": device.state}
 
 
+@router.post("/session")
+def open_session(request: Request, device: AuthenticDevice) -> dict[str, Any]:
+    """A check-in session: its id, the key that signs check-ins with HMAC-SHA256, and when it
+    expires (see `fleetcare.updates.devices`)."""
+    return devices.open_session(request.app.state.settings, device)
+
+
 @router.get("/checkin")
 def checkin(
     request: Request,
     session: DbSession,
-    device: AuthenticDevice,
+    device: CheckingInDevice,
     installed: Annotated[str | None, Query(max_length=100)] = None,
     state: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:

@@ -10,6 +10,22 @@ a public key it generated, the secret is then forgotten. From then on every requ
 `seq` must be higher than any the server has accepted from that device (the reference agent
 uses microseconds since the epoch), so a captured request cannot be replayed; the check and the
 update are one conditional UPDATE, so it holds across API workers.
+
+Check-in sessions. Checking an Ed25519 signature costs the server about as much as the rest of
+a check-in, and signing costs a small device milliseconds, every poll. So a device may open a
+session (`POST /device/v1/session`, itself signed with its key) and sign its check-ins, and
+only those, with HMAC-SHA256 under the session key instead:
+
+    headers  X-Fleetcare-Device: <uid>, X-Fleetcare-Seq: <seq>,
+             X-Fleetcare-Session: <session id>, X-Fleetcare-Signature: <hex HMAC of message>
+
+The session key is derived, not stored: HMAC(server secret, uid, device public key, session
+id), the id carrying its expiry (`FLEETCARE_DEVICE_SESSION_HOURS`, 24 by default). Changing
+the device's key, decommissioning it or changing the server's secret key ends its sessions.
+The sequence number still guards against replays. What it gives up against signing every
+request: whoever reads the session key from the answer that opened it (inside TLS) can sign
+check-ins as the device until the session expires, though nothing else: status reports,
+downloads and enrolment still need the device's own signature.
 """
 
 from __future__ import annotations
@@ -17,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
@@ -46,6 +63,10 @@ from fleetcare.updates.schemas import DeviceIn, DeviceOut, StatusIn, UpdateSetti
 
 SIGNING_CONTEXT = "fleetcare-device-v1"
 MAX_SEQ = 2**62
+SESSION_REFUSED = (
+    "device session expired or not valid for this device; open a new one with "
+    "POST /device/v1/session"
+)
 
 
 def _sha256(value: str) -> str:
@@ -282,6 +303,63 @@ def enrol(session: Session, uid: str, secret: str, public_key: str) -> Device:
     return device
 
 
+def sessions_master(settings: Settings) -> bytes:
+    """The key every session key is derived from (from the server's secret key)."""
+    secret = settings.resolved_secret_key().encode()
+    return hmac.new(secret, b"fleetcare-device-sessions-v1", hashlib.sha256).digest()
+
+
+def session_key(master: bytes, uid: str, public_key: str, session_id: str) -> bytes:
+    return hmac.new(master, f"{uid}\n{public_key}\n{session_id}".encode(), hashlib.sha256).digest()
+
+
+def session_alive(session_id: str, now: float, max_hours: int) -> bool:
+    """Whether a session id (`<expiry as Unix time>.<16 hex digits>`) is well formed and not
+    expired. Only the server can make the key of an id, so an id is only checked for time."""
+    expires_text, dot, nonce = session_id.partition(".")
+    if not dot or not expires_text.isdigit() or len(nonce) != 16:
+        return False
+    return now < int(expires_text) <= now + max_hours * 3600
+
+
+def open_session(
+    settings: Settings, device: Device, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """A new check-in session of an authenticated device (its id, key and expiry)."""
+    if not device.public_key:
+        raise NotAuthenticated("this device has no key to derive a session from")
+    now = now or utcnow()
+    expires = int(now.timestamp()) + settings.device_session_hours * 3600
+    session_id = f"{expires}.{secrets.token_hex(8)}"
+    key = session_key(sessions_master(settings), device.uid, device.public_key, session_id)
+    return {
+        "session": session_id,
+        "key": key.hex(),
+        "expires": dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(),
+    }
+
+
+def _check_signature(
+    device: Device, message: bytes, signature: bytes, session_id: str, settings: Settings | None
+) -> None:
+    assert device.public_key is not None
+    if session_id:
+        if settings is None or not session_alive(
+            session_id, utcnow().timestamp(), settings.device_session_hours
+        ):
+            raise NotAuthenticated(SESSION_REFUSED)
+        key = session_key(sessions_master(settings), device.uid, device.public_key, session_id)
+        if not hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature):
+            raise NotAuthenticated(SESSION_REFUSED)
+        return
+    try:
+        _public_key(device.public_key).verify(signature, message)
+    except (InvalidSignature, InvalidInput):
+        raise NotAuthenticated(
+            "device request not authenticated: unknown device or bad signature"
+        ) from None
+
+
 def authenticate(
     session: Session,
     uid: str,
@@ -290,8 +368,12 @@ def authenticate(
     method: str,
     target: str,
     body: bytes,
+    *,
+    session_id: str = "",
+    settings: Settings | None = None,
 ) -> Device:
-    """The device that signed this request, after refusing forgeries and replays."""
+    """The device that signed this request, after refusing forgeries and replays. With a
+    `session_id` (check-ins only; the caller decides), the signature is the session's HMAC."""
     if not uid or not seq_text or not signature_hex:
         raise NotAuthenticated(
             "device requests must be signed: send X-Fleetcare-Device, X-Fleetcare-Seq and "
@@ -307,12 +389,9 @@ def authenticate(
     device = session.execute(select(Device).where(Device.uid == uid)).scalar()
     if device is None or device.public_key is None:
         raise NotAuthenticated("device request not authenticated: unknown device or bad signature")
-    try:
-        _public_key(device.public_key).verify(signature, request_message(method, target, seq, body))
-    except (InvalidSignature, InvalidInput):
-        raise NotAuthenticated(
-            "device request not authenticated: unknown device or bad signature"
-        ) from None
+    _check_signature(
+        device, request_message(method, target, seq, body), signature, session_id, settings
+    )
     if device.state == "decommissioned":
         raise PermissionDenied(f"device {uid} is decommissioned")
     now = utcnow()
@@ -549,3 +628,85 @@ def connect_lifecycle() -> None:
     lifecycle = _lifecycle()
     if lifecycle is not None:
         lifecycle.register_device_source(field_devices)
+
+
+# --- the registry as the dashboard searches it -----------------------------------------------
+
+
+def search_devices(
+    session: Session,
+    *,
+    product_id: int | None = None,
+    state: str | None = None,
+    installed_version: str | None = None,
+    customer: str | None = None,
+    group: str | None = None,
+    tag: str | None = None,
+    uid_prefix: str | None = None,
+    not_seen_days: int | None = None,
+    sort: str = "uid",
+    limit: int = 100,
+    offset: int = 0,
+    now: dt.datetime | None = None,
+) -> tuple[list[Device], int]:
+    """One page of the devices that pass every given filter, and how many pass in all.
+
+    Filters and count run in SQL (fleets have 100,000+ devices). `uid_prefix` matches the start
+    of the uid, ignoring ASCII case; `group` and `tag` match one label exactly; `not_seen_days`
+    keeps devices whose last check-in is older than that many days, and devices that never
+    checked in and were registered before then. `sort` is `uid`, `-uid`, `last_checkin`
+    (longest unseen first, never seen before all) or `-last_checkin` (latest first).
+    """
+    from sqlalchemy import and_, cast, exists, func, literal, or_
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    orders = {
+        "uid": (Device.uid.asc(),),
+        "-uid": (Device.uid.desc(),),
+        "last_checkin": (Device.last_checkin_at.asc().nulls_first(), Device.uid.asc()),
+        "-last_checkin": (Device.last_checkin_at.desc().nulls_last(), Device.uid.asc()),
+    }
+    if sort not in orders:
+        raise InvalidInput(f"sort by one of {', '.join(orders)}, not {sort!r}")
+    if state is not None and state not in ("preauthorised", "active", "decommissioned"):
+        raise InvalidInput("state must be preauthorised, active or decommissioned")
+    if not_seen_days is not None and not_seen_days < 0:
+        raise InvalidInput("the days without a check-in cannot be negative")
+    postgres = session.get_bind().dialect.name == "postgresql"
+
+    def has_label(column: Any, label: str) -> Any:
+        if postgres:
+            return cast(column, JSONB).contains([label])
+        labels = func.json_each(column).table_valued("value")
+        return exists(select(literal(1)).select_from(labels).where(labels.c.value == label))
+
+    conditions: list[Any] = []
+    if product_id is not None:
+        conditions.append(Device.product_id == product_id)
+    if state:
+        conditions.append(Device.state == state)
+    if installed_version is not None:
+        conditions.append(Device.installed_version == installed_version)
+    if customer is not None:
+        conditions.append(Device.customer == customer)
+    if group:
+        conditions.append(has_label(Device.groups, group))
+    if tag:
+        conditions.append(has_label(Device.tags, tag))
+    if uid_prefix:
+        conditions.append(func.lower(Device.uid).startswith(uid_prefix.lower(), autoescape=True))
+    if not_seen_days is not None:
+        cutoff = (now or utcnow()) - dt.timedelta(days=not_seen_days)
+        conditions.append(
+            or_(
+                Device.last_checkin_at < cutoff,
+                and_(Device.last_checkin_at.is_(None), Device.created_at < cutoff),
+            )
+        )
+    total = session.execute(
+        select(func.count()).select_from(Device).where(*conditions)
+    ).scalar_one()
+    rows = session.execute(
+        select(Device).where(*conditions).order_by(*orders[sort]).limit(limit).offset(offset)
+    ).scalars()
+    return list(rows), total

@@ -12,7 +12,8 @@ requests devices repeat,
 are answered here before the framework sees them (`fleetcare.app.FleetcareApp` asks this
 module first), with two or three indexed SQL statements on a connection of the thread's own in
 autocommit (`Database.hot_connection`), run inline on the event loop. Signatures are checked
-with libsodium (PyNaCl), twice as fast as OpenSSL's Ed25519 here (94 against 186 µs). The
+with libsodium (PyNaCl), twice as fast as OpenSSL's Ed25519 here (94 against 186 µs), or,
+for a check-in signed under a device session, as an HMAC. The
 request still counts in the metrics and the access log like any other.
 
 Only the steady state is answered here: an active device whose key the server has, reporting
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import hmac
 import json
 import logging
@@ -351,6 +353,7 @@ class DeviceHotPath:
         self._details = _Expiring()
         self._notices = _Expiring()
         self._local = threading.local()  # each event loop (thread) batches on its own
+        self._master: bytes | None = None  # of the device sessions, read on first use
         counter = Counter(
             "fleetcare_device_hot_path_requests",
             "Device requests answered by the hot path, or passed on to the full routes",
@@ -538,6 +541,20 @@ class DeviceHotPath:
             key = self._keys[uid] = (int(row[0]), str(row[1]), verifier)
         return key
 
+    def _check_session(
+        self, uid: str, public_key: str, session_id: str, message: bytes, signature: bytes
+    ) -> None:
+        """A check-in signed under a session: an HMAC, some microseconds instead of the
+        ~0.1 ms of an Ed25519 verification."""
+        settings: Settings = self.state.settings
+        if self._master is None:
+            self._master = devices.sessions_master(settings)
+        if not devices.session_alive(session_id, time.time(), settings.device_session_hours):
+            raise _Passed
+        key = devices.session_key(self._master, uid, public_key, session_id)
+        if not hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature):
+            raise _Passed
+
     def _prepare_checkin(self, scope: Scope) -> _Pending:
         uid = _header(scope, b"x-fleetcare-device")
         try:
@@ -554,9 +571,14 @@ class DeviceHotPath:
                 raise _Passed
             wanted[name] = value
         target = scope["path"] + (f"?{query_string}" if query_string else "")
+        session_id = _header(scope, b"x-fleetcare-session")
         try:
             device_id, public_key, verifier = self._key(uid)
-            verifier.verify(devices.request_message("GET", target, seq, b""), signature)
+            message = devices.request_message("GET", target, seq, b"")
+            if session_id:
+                self._check_session(uid, public_key, session_id, message, signature)
+            else:
+                verifier.verify(message, signature)
         except _Passed:
             raise
         except (ValueError, TypeError, CryptoError):  # CryptoError: a bad signature too

@@ -6,7 +6,8 @@ replays, so each request is signed anew by the load generator), spread round-rob
 running, so a share of the devices get an assignment. The server and the bare endpoint are
 served by uvicorn (one worker, same flags) in the same run and loaded over 16 keep-alive
 connections with the same signed requests (so both pay the same HTTP parsing and the load
-generator's signing), in three interleaved rounds after one check-in of every device (the
+generator's signing), once signed with each device's key and once with HMAC under a check-in
+session (what the reference agent does), in three interleaved rounds after one check-in of every device (the
 steady state: the server knows every device's key); the medians are printed, and the rate of
 that first pass. Runs on SQLite and, when FLEETCARE_BENCH_POSTGRES_URL is set, on PostgreSQL (a
 scratch database is created and dropped). Also prints the server's resident memory.
@@ -19,11 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import hmac
 import io
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -133,6 +137,42 @@ def prepare(database_url: str, data_dir: Path, count: int) -> list[tuple[str, Ed
     return identities
 
 
+Signer = Callable[[int], bytes]
+
+
+def signers(identities: list[tuple[str, Ed25519PrivateKey]], *, sessions: bool) -> list[Signer]:
+    """Per device, a function from sequence number to a signed check-in request: signed with
+    the device's key, or with HMAC under a session (derived here as the server derives it,
+    both reading the secret key of the same data directory)."""
+    if not sessions:
+        return [partial(_signed_request, uid, key) for uid, key in identities]
+    from fleetcare.core.settings import get_settings
+    from fleetcare.updates import devices
+
+    settings = get_settings()
+    master = devices.sessions_master(settings)
+    expires = int(time.time()) + 3600
+    out: list[Signer] = []
+    for i, (uid, key) in enumerate(identities):
+        session_id = f"{expires}.{i:016x}"
+        public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+        session_key = devices.session_key(master, uid, public, session_id)
+        out.append(partial(_session_request, uid, session_id, session_key))
+    return out
+
+
+def _session_request(uid: str, session_id: str, key: bytes, seq: int) -> bytes:
+    message = "\n".join(
+        ["fleetcare-device-v1", "GET", PATH, str(seq), hashlib.sha256(b"").hexdigest()]
+    ).encode()
+    signature = hmac.new(key, message, hashlib.sha256).hexdigest()
+    return (
+        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fleetcare-Device: {uid}\r\n"
+        f"X-Fleetcare-Seq: {seq}\r\nX-Fleetcare-Session: {session_id}\r\n"
+        f"X-Fleetcare-Signature: {signature}\r\n\r\n"
+    ).encode()
+
+
 def _signed_request(uid: str, key: Ed25519PrivateKey, seq: int) -> bytes:
     message = "\n".join(
         ["fleetcare-device-v1", "GET", PATH, str(seq), hashlib.sha256(b"").hexdigest()]
@@ -146,7 +186,7 @@ def _signed_request(uid: str, key: Ed25519PrivateKey, seq: int) -> bytes:
 
 def load_checkins(
     port: int,
-    identities: list[tuple[str, Ed25519PrivateKey]],
+    identities: list[Signer],
     seconds: float,
     connections: int = 16,
     *,
@@ -161,9 +201,9 @@ def load_checkins(
             while time.perf_counter() < stop_at and not (
                 once and next_device[0] >= len(identities)
             ):
-                uid, key = identities[next_device[0] % len(identities)]
+                sign = identities[next_device[0] % len(identities)]
                 next_device[0] += 1
-                request = _signed_request(uid, key, time.time_ns() // 1000)
+                request = sign(time.time_ns() // 1000)
                 await exchange(reader, writer, request, result)
         finally:
             writer.close()
@@ -200,7 +240,9 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
             "FLEETCARE_RUN_JOBS": "0",
             "FLEETCARE_DEVICE_RATE_LIMIT": "100000",
         }
-        bare_runs, checkin_runs = [], []
+        modes = {"signed with the key": signers(identities, sessions=False)}
+        modes["signed under a session"] = signers(identities, sessions=True)
+        runs: dict[str, list[tuple[LoadResult, LoadResult]]] = {mode: [] for mode in modes}
         with ExitStack() as servers:
             bare_port, our_port = free_port(), free_port()
             servers.enter_context(serve("bench._bare_app:app", bare_port))
@@ -208,23 +250,21 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
                 serve("fleetcare.app:create_app_from_env", our_port, env=env, factory=True)
             )
             # The first check-in of each device after a start reads its key: measured apart.
-            cold = load_checkins(our_port, identities, 0, once=True)
+            cold = load_checkins(our_port, modes["signed with the key"], 0, once=True)
             print(cold.line(f"[{label}] first check-in of each device"))
             for _ in range(ROUNDS):  # interleaved, so that a busy moment hits both
-                bare_runs.append(load_checkins(bare_port, identities, seconds))
-                checkin_runs.append(load_checkins(our_port, identities, seconds))
+                for mode, requests in modes.items():
+                    bare = load_checkins(bare_port, requests, seconds)
+                    runs[mode].append((bare, load_checkins(our_port, requests, seconds)))
             memory = _memory(server.pid)
-        bare = sorted(bare_runs, key=lambda r: r.rate)[len(bare_runs) // 2]
-        checkins = sorted(checkin_runs, key=lambda r: r.rate)[len(checkin_runs) // 2]
-        print(bare.line(f"[{label}] bare ASGI endpoint (baseline)"))
-        print(checkins.line(f"[{label}] GET /device/v1/checkin (signed)"))
-        rates = ", ".join(
-            f"{c.rate / b.rate:.3f}" for b, c in zip(bare_runs, checkin_runs, strict=True)
-        )
-        print(
-            f"[{label}] ratio check-in/baseline: {checkins.rate / bare.rate:.3f} "
-            f"(rounds: {rates})   server {memory}"
-        )
+        for mode, pairs in runs.items():
+            bare = sorted((b for b, _ in pairs), key=lambda r: r.rate)[ROUNDS // 2]
+            ours = sorted((c for _, c in pairs), key=lambda r: r.rate)[ROUNDS // 2]
+            print(bare.line(f"[{label}] bare ASGI endpoint, same requests"))
+            print(ours.line(f"[{label}] check-in {mode}"))
+            rates = ", ".join(f"{c.rate / b.rate:.3f}" for b, c in pairs)
+            print(f"[{label}] ratio {mode}: {ours.rate / bare.rate:.3f} (rounds: {rates})")
+        print(f"[{label}] server {memory}")
 
 
 def main() -> None:

@@ -313,7 +313,7 @@ def test_an_unknown_device_is_not_found(client, database, fleet, log_in):
 # --- decommissioning -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [Role.VIEWER, Role.SECURITY])
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.SECURITY, Role.PRODUCT])
 def test_other_roles_cannot_decommission(client, database, fleet, log_in, role):
     register(database, ["dev-1"])
     csrf = log_in(client, role)

@@ -16,16 +16,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
+from fleetcare.core.auth import Principal, Role
 from fleetcare.core.db import utcnow
 from fleetcare.core.errors import FleetcareError, InvalidInput
 from fleetcare.core.http import DbSession
@@ -34,10 +35,13 @@ from fleetcare.portfolio.models import Release
 from fleetcare.updates import charts, devices, push, repository, rollouts, rules, service
 from fleetcare.updates.models import Assignment, CustomerUpdatePolicy, Device, Rollout
 from fleetcare.updates.schemas import UpdateSettingsIn
-from fleetcare.web.auth import AnyUser, ReleaseManager, allowed, check_csrf
+from fleetcare.web.auth import AnyUser, ReleaseManager, allowed, check_csrf, page
 from fleetcare.web.rendering import render
 
 router = APIRouter(tags=["pages"])
+#: Acting on a device (decommission, its security-update choice): the API's rule, release
+#: managers and admins; product managers run rollouts but do not manage devices.
+DeviceManager = Annotated[Principal, Depends(page(Role.RELEASE))]
 
 
 @router.get("/updates")
@@ -400,7 +404,7 @@ def _render_device(
         policy=policy,
         choice=choice.value,
         choice_until=until,
-        may_act=allowed(request.state.principal, ReleaseManager),
+        may_act=allowed(request.state.principal, DeviceManager),
         form=form or current,
         errors=errors or [],
         notice=notice,
@@ -419,7 +423,7 @@ def device_page(request: Request, uid: str, session: DbSession, who: AnyUser) ->
 
 
 @router.post("/updates/devices/{uid}/decommission")
-async def decommission_device(request: Request, uid: str, who: ReleaseManager) -> Response:
+async def decommission_device(request: Request, uid: str, who: DeviceManager) -> Response:
     form = await check_csrf(request)
     with request.app.state.db.session() as session:
         device = devices.get_device(session, uid)
@@ -438,7 +442,7 @@ async def decommission_device(request: Request, uid: str, who: ReleaseManager) -
 
 
 @router.post("/updates/devices/{uid}/update-settings")
-async def device_update_settings(request: Request, uid: str, who: ReleaseManager) -> Response:
+async def device_update_settings(request: Request, uid: str, who: DeviceManager) -> Response:
     form = await check_csrf(request)
     submitted = {
         "security_updates": str(form.get("security_updates", "")).strip()[:50],

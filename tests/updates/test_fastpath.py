@@ -451,3 +451,37 @@ def test_check_ins_signed_under_a_session(app, client, database, settings, fleet
     renewed = DeviceClient(client, new_identity)
     renewed.next_seq = device.next_seq  # type: ignore[method-assign]
     assert renewed.checkin().status_code == 200
+
+
+def test_first_check_ins_after_a_start_look_the_devices_up_together(
+    client, database, settings, fleet, tmp_path
+):
+    uids = [f"dev-{i}" for i in range(10)]
+    register(database, uids)
+    clients = [enrolled(client, tmp_path, uid) for uid in uids]
+    for device in clients:
+        device.sessions = False
+        device.checkin(installed="1.0.0")
+    restarted = create_app(settings, database)  # a new process: nothing known
+    assert restarted.hot_path is not None
+    lookups: list[list[str]] = []
+    look_up = restarted.hot_path.sql.devices
+
+    def counted(uids: list[str]) -> dict[str, tuple[Any, ...]]:
+        lookups.append(uids)
+        return look_up(uids)
+
+    restarted.hot_path.sql.devices = counted  # type: ignore[method-assign]
+    target = "/device/v1/checkin?installed=1.0.0"
+    headers = [c.signed_headers("GET", target, b"") for c in clients]
+    headers.append({**headers[0], "X-Fleetcare-Device": "nobody"})  # unknown: passed on
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=restarted)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await asyncio.gather(*(http.get(target, headers=h) for h in headers))
+
+    responses = asyncio.run(run())
+    assert [r.status_code for r in responses] == [200] * len(uids) + [401]
+    assert lookups == [sorted([*uids, "nobody"])]
+    assert _counts(restarted) == (len(uids), 1)

@@ -142,7 +142,11 @@ LEFT JOIN LATERAL (
 ) o ON true
 LEFT JOIN update_customer_policies p ON p.customer = d.customer AND d.customer <> ''
 """
-_KEY_SQL = "SELECT id, public_key FROM update_devices WHERE uid = :uid AND state = 'active'"
+# `coalesce` keeps the planner on the uid index whatever its statistics say of the state.
+_DEVICES_SQL = (
+    "SELECT uid, id, public_key FROM update_devices "
+    "WHERE uid {uids} AND coalesce(state, '') = 'active'"
+)
 _POLICY_SQL = (
     "SELECT p.security_updates, p.postponed_until FROM update_customer_policies p "
     "JOIN update_devices d ON d.customer = p.customer WHERE d.id = :device AND d.customer <> ''"
@@ -224,6 +228,18 @@ class _Sql:
 
     def one(self, sql: str, **params: Any) -> tuple[Any, ...] | None:
         return _first(self.database.hot_connection().execute(self.text(sql), params))
+
+    def devices(self, uids: list[str]) -> dict[str, tuple[Any, ...]]:
+        """uid -> (id, public key) of the active devices among `uids`, in one statement."""
+        connection = self.database.hot_connection()
+        if self.sqlite:
+            marks = ", ".join("?" * len(uids))  # placeholders only; the uids are bound
+            cursor = connection.execute(_DEVICES_SQL.format(uids=f"IN ({marks})"), uids)
+        else:
+            cursor = connection.execute(_DEVICES_SQL.format(uids="= ANY(%(uids)s)"), {"uids": uids})
+        rows = cursor.fetchall()
+        cursor.close()
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def run(self, batch: list[_Pending]) -> None:
         """Record a batch of check-ins in one transaction and read what their answers need."""
@@ -348,8 +364,7 @@ class DeviceHotPath:
         database: Database = state.db
         self.enabled = settings.device_hot_path and not database.in_memory
         self.sql = _Sql(database)
-        self._keys: dict[str, tuple[int, str, VerifyKey]] = {}
-        self._ids: dict[str, int] = {}
+        self._keys: dict[str, tuple[int, str, VerifyKey | None]] = {}
         self._details = _Expiring()
         self._notices = _Expiring()
         self._local = threading.local()  # each event loop (thread) batches on its own
@@ -368,7 +383,7 @@ class DeviceHotPath:
             return False
         start = time.perf_counter()
         try:
-            prepared = self._prepare(scope)
+            prepared = await self._prepare(scope)
         except _Passed:
             self.passed.inc()
             return False
@@ -377,7 +392,7 @@ class DeviceHotPath:
         item, template = prepared
         if not await self._commit(item):
             # Perhaps a new key or a device recreated: read it afresh next time.
-            (self._ids if item.ddi else self._keys).pop(item.uid, None)
+            self._keys.pop(item.uid, None)
             self.passed.inc()
             return False
         try:
@@ -402,15 +417,15 @@ class DeviceHotPath:
         self.answered.inc()
         return True
 
-    def _prepare(self, scope: Scope) -> tuple[_Pending, str] | None:
+    async def _prepare(self, scope: Scope) -> tuple[_Pending, str] | None:
         """The request made ready for its batch; None if the hot path does not serve its path,
         `_Passed` if it does but this request is not the steady state."""
         path: str = scope["path"]
         if path == CHECKIN_PATH:
-            return self._prepare_checkin(scope), CHECKIN_PATH
+            return await self._prepare_checkin(scope), CHECKIN_PATH
         parts = path.split("/")
         if len(parts) == 5 and parts[2:4] == ["controller", "v1"] and parts[4]:
-            return self._prepare_poll(scope, parts[1], parts[4]), ddi.BASE
+            return await self._prepare_poll(scope, parts[1], parts[4]), ddi.BASE
         return None
 
     async def _commit(self, item: _Pending) -> bool:
@@ -526,20 +541,55 @@ class DeviceHotPath:
 
     # --- native check-in -------------------------------------------------------------------
 
-    def _key(self, uid: str) -> tuple[int, str, VerifyKey]:
-        key = self._keys.get(uid)
-        if key is None:
-            row = self.sql.one(_KEY_SQL, uid=uid)
-            if row is None or not row[1]:
-                raise _Passed
+    async def _device(self, uid: str) -> tuple[int, str, VerifyKey | None]:
+        """(id, public key, verifier) of an active device, from memory or, for the first
+        request of a device since the start, looked up together with the other first requests
+        of the same event-loop turn (after a restart every device comes at once)."""
+        known = self._keys.get(uid)
+        if known is not None:
+            return known
+        loop = asyncio.get_running_loop()
+        queue: list[tuple[str, asyncio.Future[Any]]] | None = getattr(self._local, "lookups", None)
+        if queue is None:
+            queue = self._local.lookups = []
+        future: asyncio.Future[Any] = loop.create_future()
+        queue.append((uid, future))
+        if len(queue) == 1:
+            loop.call_soon(self._look_up, queue)
+        found: tuple[int, str, VerifyKey | None] | None = await future
+        if found is None:
+            raise _Passed
+        return found
+
+    def _look_up(self, queue: list[tuple[str, asyncio.Future[Any]]]) -> None:
+        batch = queue[:]
+        queue.clear()
+        try:
+            rows = self.sql.devices(sorted({uid for uid, _ in batch}))
+        except Exception:  # the database unreachable: the full routes say so
+            log.warning("device hot path could not look up %d devices", len(batch), exc_info=True)
+            self.sql.database.drop_hot_connection(if_broken=True)
+            rows = {}
+        for uid, future in batch:
+            if not future.done():
+                future.set_result(self._remember(uid, rows.get(uid)))
+
+    def _remember(
+        self, uid: str, row: tuple[Any, ...] | None
+    ) -> tuple[int, str, VerifyKey | None] | None:
+        if row is None:
+            return None
+        device_id, public_key = row
+        verifier = None
+        if public_key:
             try:
-                verifier = VerifyKey(bytes.fromhex(row[1]))
+                verifier = VerifyKey(bytes.fromhex(public_key))
             except (ValueError, TypeError, CryptoError):
-                raise _Passed from None
-            if len(self._keys) >= MAX_KEYS:
-                self._keys.clear()
-            key = self._keys[uid] = (int(row[0]), str(row[1]), verifier)
-        return key
+                verifier = None
+        if len(self._keys) >= MAX_KEYS:
+            self._keys.clear()
+        entry = self._keys[uid] = (int(device_id), str(public_key or ""), verifier)
+        return entry
 
     def _check_session(
         self, uid: str, public_key: str, session_id: str, message: bytes, signature: bytes
@@ -555,7 +605,7 @@ class DeviceHotPath:
         if not hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature):
             raise _Passed
 
-    def _prepare_checkin(self, scope: Scope) -> _Pending:
+    async def _prepare_checkin(self, scope: Scope) -> _Pending:
         uid = _header(scope, b"x-fleetcare-device")
         try:
             seq = int(_header(scope, b"x-fleetcare-seq") or "")
@@ -572,20 +622,17 @@ class DeviceHotPath:
             wanted[name] = value
         target = scope["path"] + (f"?{query_string}" if query_string else "")
         session_id = _header(scope, b"x-fleetcare-session")
-        try:
-            device_id, public_key, verifier = self._key(uid)
-            message = devices.request_message("GET", target, seq, b"")
-            if session_id:
-                self._check_session(uid, public_key, session_id, message, signature)
-            else:
+        device_id, public_key, verifier = await self._device(uid)
+        if verifier is None:
+            raise _Passed
+        message = devices.request_message("GET", target, seq, b"")
+        if session_id:
+            self._check_session(uid, public_key, session_id, message, signature)
+        else:
+            try:
                 verifier.verify(message, signature)
-        except _Passed:
-            raise
-        except (ValueError, TypeError, CryptoError):  # CryptoError: a bad signature too
-            raise _Passed from None
-        except Exception:  # the database unreachable: the full route says so
-            self.sql.database.drop_hot_connection(if_broken=True)
-            raise _Passed from None
+            except (ValueError, TypeError, CryptoError):  # CryptoError: a bad signature too
+                raise _Passed from None
         self._limit(uid)
         return _Pending(
             uid,
@@ -601,7 +648,7 @@ class DeviceHotPath:
 
     # --- hawkBit DDI polling base ----------------------------------------------------------
 
-    def _prepare_poll(self, scope: Scope, tenant: str, controller_id: str) -> _Pending:
+    async def _prepare_poll(self, scope: Scope, tenant: str, controller_id: str) -> _Pending:
         settings: Settings = self.state.settings
         scheme, _, token = (_header(scope, b"authorization") or "").partition(" ")
         expected = ddi.target_token(settings, controller_id)
@@ -611,18 +658,7 @@ class DeviceHotPath:
             or not hmac.compare_digest(expected, token.strip())
         ):
             raise _Passed
-        device_id = self._ids.get(controller_id)
-        if device_id is None:
-            try:
-                row = self.sql.one(_KEY_SQL, uid=controller_id)
-            except Exception:  # the database unreachable: the full route says so
-                self.sql.database.drop_hot_connection(if_broken=True)
-                raise _Passed from None
-            if row is None:
-                raise _Passed
-            if len(self._ids) >= MAX_KEYS:
-                self._ids.clear()
-            device_id = self._ids[controller_id] = int(row[0])
+        device_id = (await self._device(controller_id))[0]
         self._limit(controller_id)
         return _Pending(controller_id, device_id, utcnow(), ddi=True)
 

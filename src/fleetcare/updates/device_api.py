@@ -43,14 +43,21 @@ async def _body(request: Request) -> bytes:
     return await request.body()
 
 
-def limit_device(request: Request, bucket: str, key: str) -> None:
-    """Count one request of `key` in `bucket` (per device, or per address for refusals)."""
-    limiters = request.app.state.rate_limiters
+def device_limiter(state: Any, bucket: str) -> SlidingWindowLimiter:
+    """The app's limiter of a device bucket ("device", or "device-refused" per address),
+    shared by these routes, DDI and the device hot path."""
+    limiters = state.rate_limiters
     limiter = limiters.get(bucket)
     if limiter is None:
-        limit = request.app.state.settings.device_rate_limit
-        limiter = limiters.setdefault(bucket, SlidingWindowLimiter(limit))
-    retry_after = limiter.hit(key)
+        limiter = limiters.setdefault(
+            bucket, SlidingWindowLimiter(state.settings.device_rate_limit)
+        )
+    return limiter  # type: ignore[no-any-return]
+
+
+def limit_device(request: Request, bucket: str, key: str) -> None:
+    """Count one request of `key` in `bucket` (per device, or per address for refusals)."""
+    retry_after = device_limiter(request.app.state, bucket).hit(key)
     if retry_after is not None:
         raise RateLimited(
             f"too many requests; try again in {retry_after} seconds",

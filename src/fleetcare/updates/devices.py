@@ -34,6 +34,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
@@ -322,6 +323,23 @@ def session_alive(session_id: str, now: float, max_hours: int) -> bool:
     return now < int(expires_text) <= now + max_hours * 3600
 
 
+def session_signed(
+    master: bytes,
+    uid: str,
+    public_key: str,
+    session_id: str,
+    message: bytes,
+    signature: bytes,
+    *,
+    max_hours: int,
+) -> bool:
+    """Whether `signature` is the HMAC of `message` under a live session of this device."""
+    if not session_alive(session_id, time.time(), max_hours):
+        return False
+    key = session_key(master, uid, public_key, session_id)
+    return hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature)
+
+
 def open_session(
     settings: Settings, device: Device, now: dt.datetime | None = None
 ) -> dict[str, Any]:
@@ -344,12 +362,15 @@ def _check_signature(
 ) -> None:
     assert device.public_key is not None
     if session_id:
-        if settings is None or not session_alive(
-            session_id, utcnow().timestamp(), settings.device_session_hours
+        if settings is None or not session_signed(
+            sessions_master(settings),
+            device.uid,
+            device.public_key,
+            session_id,
+            message,
+            signature,
+            max_hours=settings.device_session_hours,
         ):
-            raise NotAuthenticated(SESSION_REFUSED)
-        key = session_key(sessions_master(settings), device.uid, device.public_key, session_id)
-        if not hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature):
             raise NotAuthenticated(SESSION_REFUSED)
         return
     try:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import hmac
 import json
 import logging
@@ -59,10 +58,9 @@ from starlette.types import Scope, Send
 
 from fleetcare.core.db import Database, utcnow
 from fleetcare.core.observability import Metrics
-from fleetcare.core.ratelimit import SlidingWindowLimiter
 from fleetcare.core.settings import Settings
 from fleetcare.updates import ddi, devices, rollouts, rules
-from fleetcare.updates.device_api import DEVICE_PREFIX, encode_answer
+from fleetcare.updates.device_api import DEVICE_PREFIX, device_limiter, encode_answer
 from fleetcare.updates.models import Device
 
 log = logging.getLogger("fleetcare.updates.fastpath")
@@ -472,12 +470,7 @@ class DeviceHotPath:
 
     def _limit(self, uid: str) -> None:
         """The full route's per-device limit; over it, the full route answers 429."""
-        limiters = self.state.rate_limiters
-        limiter = limiters.get("device")
-        if limiter is None:
-            limit = self.state.settings.device_rate_limit
-            limiter = limiters.setdefault("device", SlidingWindowLimiter(limit))
-        if limiter.hit(uid) is not None:
+        if device_limiter(self.state, "device").hit(uid) is not None:
             raise _Passed
 
     def _answer_for(self, item: _Pending) -> dict[str, Any]:
@@ -599,10 +592,15 @@ class DeviceHotPath:
         settings: Settings = self.state.settings
         if self._master is None:
             self._master = devices.sessions_master(settings)
-        if not devices.session_alive(session_id, time.time(), settings.device_session_hours):
-            raise _Passed
-        key = devices.session_key(self._master, uid, public_key, session_id)
-        if not hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature):
+        if not devices.session_signed(
+            self._master,
+            uid,
+            public_key,
+            session_id,
+            message,
+            signature,
+            max_hours=settings.device_session_hours,
+        ):
             raise _Passed
 
     async def _prepare_checkin(self, scope: Scope) -> _Pending:

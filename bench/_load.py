@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
@@ -53,11 +54,18 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    app: str, port: int, env: dict[str, str] | None = None, factory: bool = False
+    app: str,
+    port: int,
+    env: dict[str, str] | None = None,
+    factory: bool = False,
+    *,
+    python: str = sys.executable,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `uvicorn APP` on 127.0.0.1:PORT in a subprocess until the block ends."""
+    """Run `uvicorn APP` on 127.0.0.1:PORT in a subprocess until the block ends (with another
+    interpreter, e.g. a compared server's virtual environment, if `python` is given)."""
     args = [
-        sys.executable,
+        python,
         "-m",
         "uvicorn",
         app,
@@ -71,7 +79,7 @@ def serve(
     ]
     if factory:
         args.append("--factory")
-    process = subprocess.Popen(args, env={**os.environ, **(env or {})})
+    process = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=cwd)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

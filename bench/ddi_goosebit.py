@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 from bench._load import LoadResult, exchange, free_port, serve
@@ -173,7 +173,9 @@ def main() -> None:
             print(f"fleetcare/goosebit: {ours.rate / theirs.rate:.2f} (rounds: {rounds})")
 
 
-def _start_goosebit(python: str, tmp: Path, port: int) -> _serve_with:
+def _start_goosebit(
+    python: str, tmp: Path, port: int
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """goosebit with its own SQLite database, migrated with aerich as its documentation says."""
     data = tmp / "goosebit"
     data.mkdir()
@@ -195,48 +197,7 @@ def _start_goosebit(python: str, tmp: Path, port: int) -> _serve_with:
     aerich = str(Path(python).parent / "aerich")
     subprocess.run([aerich, "upgrade"], cwd=data, env=gb_env, check=True, capture_output=True)
     os.environ.update({k: v for k, v in gb_env.items() if k.startswith("GOOSEBIT_")})
-    return _serve_with(python, "goosebit:app", port, data)
-
-
-class _serve_with:  # noqa: N801 - used like bench._load.serve
-    """`serve()` with another interpreter (goosebit's virtual environment)."""
-
-    def __init__(self, python: str, app: str, port: int, cwd: Path) -> None:
-        self.args = [
-            python,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        self.port, self.cwd = port, cwd
-
-    def __enter__(self) -> subprocess.Popen[bytes]:
-        import socket
-
-        self.process = subprocess.Popen(self.args, cwd=self.cwd, env=os.environ.copy())
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self.process
-            except OSError:
-                time.sleep(0.1)
-        self.process.kill()
-        raise RuntimeError("goosebit did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+    return serve("goosebit:app", port, python=python, cwd=data)
 
 
 if __name__ == "__main__":

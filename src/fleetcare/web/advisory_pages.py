@@ -34,7 +34,7 @@ from fleetcare.triage.rules import Justification, VexStatus
 from fleetcare.triage.schemas import BulkDecisionIn, DecisionIn
 from fleetcare.updates import exposure
 from fleetcare.web.auth import ANY_USER, check_csrf, page
-from fleetcare.web.rendering import render
+from fleetcare.web.rendering import error_status, form_errors, render
 
 router = APIRouter(include_in_schema=False)
 AnyUser = Annotated[Principal, Depends(page(*ANY_USER))]
@@ -60,17 +60,6 @@ JUSTIFICATION_LABELS = {
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _errors(exc: Exception) -> list[str]:
-    if isinstance(exc, ValidationError):
-        return [f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()]
-    assert isinstance(exc, FleetcareError)
-    if isinstance(exc.detail, list) and exc.detail and isinstance(exc.detail[0], dict):
-        return [" ".join(str(v) for v in item.values() if v) for item in exc.detail[:20]] or [
-            exc.message
-        ]
-    return [exc.message]
 
 
 # --- triage -------------------------------------------------------------------------------------
@@ -176,14 +165,14 @@ async def decide(
         session.rollback()
         if isinstance(exc, NotFound):
             raise
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
+        status = error_status(exc)
         return _render_finding(
             request,
             session,
             finding_id,
             who=who,
             form=fields,
-            errors=_errors(exc),
+            errors=form_errors(exc),
             status_code=status,
         )
     return RedirectResponse(f"/findings/{finding_id}/triage", status_code=303)
@@ -260,9 +249,9 @@ async def create_advisory(request: Request, session: DbSession, who: SecurityAna
         session.commit()
     except (ValidationError, FleetcareError) as exc:
         session.rollback()
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
+        status = error_status(exc)
         return _render_list(
-            request, session, who, form=fields, errors=_errors(exc), status_code=status
+            request, session, who, form=fields, errors=form_errors(exc), status_code=status
         )
     return RedirectResponse(f"/advisories/{advisory.tracking_id}", status_code=303)
 
@@ -325,9 +314,9 @@ async def publish_advisory(
         session.rollback()
         if isinstance(exc, NotFound):
             raise
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
+        status = error_status(exc)
         return _render_advisory(
-            request, session, tracking_id, who, errors=_errors(exc), status_code=status
+            request, session, tracking_id, who, errors=form_errors(exc), status_code=status
         )
     return RedirectResponse(f"/advisories/{tracking_id}", status_code=303)
 

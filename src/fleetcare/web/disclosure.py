@@ -45,7 +45,7 @@ from fleetcare.disclosure.schemas import (
 )
 from fleetcare.portfolio import service as portfolio
 from fleetcare.web.auth import SecurityAnalyst, check_csrf
-from fleetcare.web.rendering import render
+from fleetcare.web.rendering import error_status, form_errors, render, run_form
 from fleetcare.web.reporting import local_input, reader_zone
 
 router = APIRouter(include_in_schema=False, route_class=LimitedBodyRoute)
@@ -97,17 +97,6 @@ def _no_store(response: Response, *, referrer: bool = True) -> Response:
     if not referrer:
         response.headers["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def _errors(exc: ValidationError | FleetcareError) -> list[str]:
-    if isinstance(exc, FleetcareError):
-        return [exc.message]
-    found = []
-    for error in exc.errors():
-        field = str(error["loc"][-1]) if error["loc"] else ""
-        label = LABELS.get(field, field.replace("_", " ") or "Form")
-        found.append(f"{label}: {error['msg'].removeprefix('Value error, ')}")
-    return found
 
 
 def _common(request: Request) -> dict[str, Any]:
@@ -220,7 +209,9 @@ async def submit_report_form(request: Request, session: DbSession) -> Response:
     try:
         data = ReportIn.model_validate(_report_input(fields))
     except ValidationError as exc:
-        return _render_form(request, session, form=fields, errors=_errors(exc), status_code=422)
+        return _render_form(
+            request, session, form=fields, errors=form_errors(exc, LABELS), status_code=422
+        )
     retry_after = intake_retry_after(request)
     if retry_after is not None:
         minutes = max(1, round(retry_after / 60))
@@ -472,8 +463,13 @@ async def record_report(request: Request, session: DbSession, who: SecurityAnaly
         session.commit()
     except (ValidationError, FleetcareError) as exc:
         session.rollback()
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
-        return _render_new(request, session, form=fields, errors=_errors(exc), status_code=status)
+        return _render_new(
+            request,
+            session,
+            form=fields,
+            errors=form_errors(exc, LABELS),
+            status_code=error_status(exc),
+        )
     notify.dispatch(deliveries)
     return _render_report(
         request,
@@ -538,15 +534,10 @@ async def _act(
     """Run one form's action on a report; on a user error show the page with the message."""
     form = await check_csrf(request)
     report = service.get_report(session, tracking_id)
-    try:
-        deliveries = action(report, form) or []
-        session.commit()
-    except (ValidationError, FleetcareError) as exc:
-        session.rollback()
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
+    failed = run_form(session, lambda: action(report, form), LABELS)
+    if failed:
         report = service.get_report(session, tracking_id)
-        return _render_report(request, session, report, errors=_errors(exc), status_code=status)
-    notify.dispatch(deliveries)
+        return _render_report(request, session, report, errors=failed[0], status_code=failed[1])
     return RedirectResponse(f"/disclosure/{report.tracking_id}{anchor}", status_code=303)
 
 

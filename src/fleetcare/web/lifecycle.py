@@ -26,7 +26,7 @@ from fleetcare.lifecycle.schemas import CessationIn, PlanIn
 from fleetcare.lifecycle.tasks import dispatch_notices
 from fleetcare.portfolio import service as portfolio
 from fleetcare.web.auth import ANY_USER, allowed, check_csrf, page
-from fleetcare.web.rendering import render
+from fleetcare.web.rendering import refused, render
 
 router = APIRouter(include_in_schema=False)
 AnyUser = Annotated[Principal, Depends(page(*ANY_USER))]
@@ -140,18 +140,6 @@ def _plan_data(form: dict[str, Any]) -> PlanIn:
     return PlanIn.model_validate(data)
 
 
-def _errors(session: Session, exc: Exception) -> tuple[list[str], int]:
-    session.rollback()
-    if isinstance(exc, ValidationError):
-        messages = []
-        for error in exc.errors():
-            field = ".".join(str(p) for p in error["loc"]) or "form"
-            messages.append(f"{field.replace('_', ' ')}: {error['msg']}")
-        return messages, 422
-    assert isinstance(exc, FleetcareError)
-    return [exc.message], exc.status_code
-
-
 @router.post("/eol/plans/{slug}")
 async def save_plan(
     request: Request, slug: str, session: DbSession, who: ProductManager
@@ -162,7 +150,7 @@ async def save_plan(
         service.save_plan(session, product.id, _plan_data(form), actor=who)
         session.commit()
     except (ValidationError, FleetcareError) as exc:
-        errors, status = _errors(session, exc)
+        errors, status = refused(session, exc)
         return _render_plan(request, session, slug, form=form, errors=errors, status_code=status)
     return RedirectResponse(f"/eol/plans/{product.slug}", status_code=303)
 
@@ -272,7 +260,7 @@ async def import_csv(request: Request, session: DbSession, who: ProductManager) 
             request, session, errors=["the file must be UTF-8 text"], status_code=422
         )
     except FleetcareError as exc:
-        errors, status = _errors(session, exc)
+        errors, status = refused(session, exc)
         return _render_customers(request, session, errors=errors, status_code=status)
     noun = "customers" if what == "customers" else "devices"
     return _render_customers(
@@ -307,7 +295,7 @@ async def prepare_cessation(request: Request, session: DbSession, who: Admin) ->
         service.prepare_cessation(session, data, actor=who, settings=_settings(request))
         session.commit()
     except (ValidationError, FleetcareError) as exc:
-        errors, status = _errors(session, exc)
+        errors, status = refused(session, exc)
         return render(
             request,
             "eol_cessation.html",

@@ -11,13 +11,18 @@ page; small formatting filters (`percent`, `when`, `ago`) keep numbers and times
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from fleetcare.core import notify
+from fleetcare.core.errors import FleetcareError
 from fleetcare.portfolio import rules, service
 from fleetcare.portfolio.rules import JUSTIFICATION_FACTORS
 from fleetcare.portfolio.schemas import CraCategory, ReleaseKind
@@ -160,3 +165,55 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         # Pages with a user's data or a form token must not stay in shared or back-button caches.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def form_errors(
+    exc: ValidationError | FleetcareError, labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """What a page shows when a form could not be saved. Invalid input: one line per field,
+    named by its label in `labels` or else by its path. A refusal: the service's message and
+    the further problems it lists, at most 20."""
+    if isinstance(exc, FleetcareError):
+        detail = exc.detail
+        if isinstance(detail, dict) and isinstance(detail.get("problems"), list):
+            # The message already says the first problem.
+            return [exc.message, *(str(p) for p in detail["problems"][1:20])]
+        if isinstance(detail, list) and detail and all(isinstance(d, dict) for d in detail):
+            return [" ".join(str(v) for v in item.values() if v) for item in detail[:20]]
+        return [exc.message]
+    lines = []
+    for error in exc.errors():
+        path = [str(part) for part in error["loc"]]
+        name = (labels or {}).get(path[-1] if path else "") or (
+            ".".join(path).replace("_", " ") or "Form"
+        )
+        lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return lines
+
+
+def error_status(exc: ValidationError | FleetcareError) -> int:
+    return exc.status_code if isinstance(exc, FleetcareError) else 422
+
+
+def run_form(
+    session: Session,
+    action: Callable[[], Iterable[Any] | None],
+    labels: Mapping[str, str] | None = None,
+) -> tuple[list[str], int] | None:
+    """Run a form's action and commit, then send the notifications it returns. On invalid
+    input or a refusal, undo everything and return the messages and status to show."""
+    try:
+        deliveries = list(action() or [])
+        session.commit()
+    except (ValidationError, FleetcareError) as exc:
+        return refused(session, exc, labels)
+    notify.dispatch(deliveries)
+    return None
+
+
+def refused(
+    session: Session, exc: ValidationError | FleetcareError, labels: Mapping[str, str] | None = None
+) -> tuple[list[str], int]:
+    """Undo what a form changed before `exc`; the messages and status to show."""
+    session.rollback()
+    return form_errors(exc, labels), error_status(exc)

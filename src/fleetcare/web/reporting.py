@@ -38,7 +38,7 @@ from fleetcare.reporting.schemas import (
     SubmitIn,
 )
 from fleetcare.web.auth import AnyUser, SecurityAnalyst, check_csrf
-from fleetcare.web.rendering import render
+from fleetcare.web.rendering import error_status, form_errors, render, run_form
 
 router = APIRouter(include_in_schema=False)
 ZONE_COOKIE = "fleetcare_tz"
@@ -99,16 +99,6 @@ def local_input(value: str, tz: ZoneInfo, field: str) -> dt.datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(dt.UTC)
-
-
-def _errors(exc: ValidationError | FleetcareError) -> list[str]:
-    if isinstance(exc, FleetcareError):
-        problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
-        return [exc.message, *problems[1:]] if problems else [exc.message]
-    return [
-        f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    ]
 
 
 def _times(tz: ZoneInfo) -> dict[str, Any]:
@@ -225,8 +215,10 @@ async def open_case(request: Request, session: DbSession, who: SecurityAnalyst) 
         session.commit()
     except (ValidationError, FleetcareError) as exc:
         session.rollback()
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
-        return _render_cases(request, session, form=form, errors=_errors(exc), status_code=status)
+        status = error_status(exc)
+        return _render_cases(
+            request, session, form=form, errors=form_errors(exc), status_code=status
+        )
     notify.dispatch(deliveries)
     return RedirectResponse(f"/cases/{case.reference}", status_code=303)
 
@@ -257,7 +249,7 @@ async def open_case_from_report(
     except (ValidationError, FleetcareError) as exc:
         session.rollback()
         raise InvalidInput(
-            f"the case was not opened: {_errors(exc)[0]}. Go back to the report and try again."
+            f"the case was not opened: {form_errors(exc)[0]}. Go back to the report and try again."
         ) from None
     notify.dispatch(deliveries)
     return RedirectResponse(f"/cases/{case.reference}", status_code=303)
@@ -296,17 +288,12 @@ def case_page(request: Request, ref: str, session: DbSession, who: AnyUser) -> R
 async def _act(request: Request, session: Session, ref: str, action: Any) -> Response:
     form = await check_csrf(request)
     case = service.get_case(session, ref)
-    try:
-        deliveries = action(case, form) or []
-        session.commit()
-    except (ValidationError, FleetcareError) as exc:
-        session.rollback()
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
+    failed = run_form(session, lambda: action(case, form))
+    if failed:
         case = service.get_case(session, ref)
         return _render_case(
-            request, session, case, errors=_errors(exc), status_code=status, notice_form=form
+            request, session, case, errors=failed[0], status_code=failed[1], notice_form=form
         )
-    notify.dispatch(deliveries)
     return RedirectResponse(f"/cases/{case.reference}", status_code=303)
 
 
@@ -496,7 +483,7 @@ async def save_document(
             case,
             key,
             form=content,
-            errors=_errors(exc),
+            errors=form_errors(exc),
             status_code=exc.status_code,
         )
     return RedirectResponse(f"/cases/{case.reference}/documents/{key}", status_code=303)
@@ -518,7 +505,7 @@ async def prefill_document(
             session,
             service.get_case(session, ref),
             key,
-            errors=_errors(exc),
+            errors=form_errors(exc),
             status_code=exc.status_code,
         )
     return RedirectResponse(f"/cases/{case.reference}/documents/{key}", status_code=303)
@@ -544,13 +531,13 @@ async def submit_document(
         session.commit()
     except (ValidationError, FleetcareError) as exc:
         session.rollback()
-        status = exc.status_code if isinstance(exc, FleetcareError) else 422
+        status = error_status(exc)
         return _render_document(
             request,
             session,
             service.get_case(session, ref),
             key,
-            errors=_errors(exc),
+            errors=form_errors(exc),
             status_code=status,
         )
     notify.dispatch(deliveries)

@@ -50,7 +50,7 @@ from fleetcare.web.auth import (
     check_login_csrf,
     new_login_csrf,
 )
-from fleetcare.web.rendering import HERE, render
+from fleetcare.web.rendering import HERE, refused, render
 from fleetcare.web.timeline import support_left, support_timeline
 
 router = APIRouter(include_in_schema=False)
@@ -103,14 +103,6 @@ _IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 def _in_words(message: str) -> str:
     """`message` with field identifiers (`expected_use_months`) replaced by their labels."""
     return _IDENTIFIER.sub(lambda m: f"“{_WORDS[m[0]]}”" if m[0] in _WORDS else m[0], message)
-
-
-def _form_errors(exc: ValidationError) -> list[str]:
-    errors = []
-    for error in exc.errors():
-        field = str(error["loc"][-1]) if error["loc"] else ""
-        errors.append(f"{FIELD_LABELS.get(field, field or 'form')}: {error['msg']}")
-    return errors
 
 
 # --- login ---------------------------------------------------------------------------------
@@ -288,11 +280,8 @@ def _render_product_form(
 
 def _save_errors(session: Session, exc: ValidationError | FleetcareError) -> tuple[list[str], int]:
     """Messages and status for a form that could not be saved; undoes any change."""
-    session.rollback()
-    if isinstance(exc, FleetcareError):
-        problems = exc.detail.get("problems") if isinstance(exc.detail, dict) else None
-        return [_in_words(p) for p in problems or [exc.message]], exc.status_code
-    return _form_errors(exc), 422
+    messages, status = refused(session, exc, FIELD_LABELS)
+    return [_in_words(message) for message in messages], status
 
 
 @router.get("/portfolio/new")

@@ -36,7 +36,7 @@ from fleetcare.updates import charts, devices, push, repository, rollouts, rules
 from fleetcare.updates.models import Assignment, CustomerUpdatePolicy, Device, Rollout
 from fleetcare.updates.schemas import UpdateSettingsIn
 from fleetcare.web.auth import AnyUser, ReleaseManager, allowed, check_csrf, page
-from fleetcare.web.rendering import render
+from fleetcare.web.rendering import refused, render
 
 router = APIRouter(tags=["pages"])
 #: Acting on a device (decommission, its security-update choice): the API's rule, release
@@ -462,16 +462,7 @@ async def device_update_settings(request: Request, uid: str, who: DeviceManager)
             )
             session.commit()
         except (ValidationError, FleetcareError) as exc:
-            session.rollback()
-            if isinstance(exc, ValidationError):
-                errors = [
-                    f"{SETTINGS_LABELS.get(str(e['loc'][-1]) if e['loc'] else '', 'Form')}: "
-                    f"{e['msg']}"
-                    for e in exc.errors()
-                ]
-                status_code = 422
-            else:
-                errors, status_code = [exc.message], exc.status_code
+            errors, status_code = refused(session, exc, SETTINGS_LABELS)
             return _render_device(
                 request, session, device, errors=errors, form=submitted, status_code=status_code
             )

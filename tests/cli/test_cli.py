@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from tests.cli_runner import run_fleetcare
+
 PYTHON = sys.executable
 
 
@@ -18,8 +20,7 @@ def run(database, tmp_path):
            "COLUMNS": "200", "NO_COLOR": "1"}
 
     def invoke(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([PYTHON, "-m", "fleetcare", *args], input=stdin, capture_output=True,
-                              text=True, env=env, timeout=60, check=False)
+        return run_fleetcare(*args, env=env, stdin=stdin)
 
     return invoke
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -14,8 +13,7 @@ from fleetcare.core.auth import system_principal
 from fleetcare.core.settings import Settings
 from fleetcare.disclosure import service as disclosure
 from fleetcare.disclosure.schemas import ReportIn
-
-PYTHON = sys.executable
+from tests.cli_runner import run_fleetcare
 
 
 @pytest.fixture
@@ -24,8 +22,7 @@ def run(database, tmp_path):
            "FLEETCARE_JOBS_BACKEND": "memory", "COLUMNS": "220", "NO_COLOR": "1"}
 
     def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([PYTHON, "-m", "fleetcare", *args], capture_output=True, text=True,
-                              env=env, timeout=120, check=False)
+        return run_fleetcare(*args, env=env)
 
     return invoke
 

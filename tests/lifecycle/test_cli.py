@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-PYTHON = sys.executable
+from tests.cli_runner import run_fleetcare
 
 
 @pytest.fixture
@@ -24,14 +23,7 @@ def run(database, tmp_path):
     }
 
     def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [PYTHON, "-m", "fleetcare", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        return run_fleetcare(*args, env=env)
 
     return invoke
 

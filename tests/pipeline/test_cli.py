@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from fleetcare.demo import DEMO_DATA
+from tests.cli_runner import run_fleetcare
 
 FEEDS = DEMO_DATA / "feeds"
 SBOMS = DEMO_DATA / "sboms"
 
 
 def _run(env, *args):
-    return subprocess.run([sys.executable, "-m", "fleetcare", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+    return run_fleetcare(*args, env=env)
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
+from tests.cli_runner import run_fleetcare
 from tests.triage.conftest import finding_id
 
 
 def _run(env, *args):
-    return subprocess.run([sys.executable, "-m", "fleetcare", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+    return run_fleetcare(*args, env=env)
 
 
 @pytest.fixture

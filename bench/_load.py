@@ -61,9 +61,11 @@ def serve(
     *,
     python: str = sys.executable,
     cwd: Path | None = None,
+    workers: int = 1,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `uvicorn APP` on 127.0.0.1:PORT in a subprocess until the block ends (with another
-    interpreter, e.g. a compared server's virtual environment, if `python` is given)."""
+    interpreter, e.g. a compared server's virtual environment, if `python` is given, and with
+    `workers` worker processes)."""
     args = [
         python,
         "-m",
@@ -79,6 +81,8 @@ def serve(
     ]
     if factory:
         args.append("--factory")
+    if workers > 1:
+        args += ["--workers", str(workers)]
     process = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=cwd)
     try:
         deadline = time.monotonic() + 30
@@ -90,6 +94,12 @@ def serve(
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"server {app} did not start on port {port}")
+        while workers > 1 and len(children(process.pid)) < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server {app} did not start {workers} workers")
+            time.sleep(0.1)
+        if workers > 1:
+            time.sleep(3)  # the supervisor listens at once; its workers import the app first
         yield process
     finally:
         process.send_signal(signal.SIGINT)
@@ -97,6 +107,28 @@ def serve(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def children(pid: int) -> list[int]:
+    """The process ids of `pid`'s children (uvicorn's worker processes)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def resident_memory(pid: int) -> str:
+    """Resident memory of a server process and of its children, if it has worker processes."""
+
+    def rss(one: int) -> tuple[int, int]:
+        fields = {}
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+    sizes = [rss(one) for one in [pid, *children(pid)]]
+    return f"RSS {sum(r for r, _ in sizes)} kB, peak {sum(p for _, p in sizes)} kB" + (
+        f" ({len(sizes)} processes)" if len(sizes) > 1 else ""
+    )
 
 
 async def exchange(

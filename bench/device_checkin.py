@@ -33,7 +33,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from bench._load import LoadResult, exchange, free_port, serve
+from bench._load import LoadResult, exchange, free_port, resident_memory, serve
 
 PATH = "/device/v1/checkin?installed=1.0.0"
 ROUNDS = 3
@@ -219,16 +219,7 @@ def load_checkins(
     return asyncio.run(run())
 
 
-def _memory(pid: int) -> str:
-    """Resident memory of the server process and its children (uvicorn runs the app in-process)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        fields[name] = value.strip()
-    return f"RSS {fields.get('VmRSS', '?')}, peak {fields.get('VmHWM', '?')}"
-
-
-def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
+def run_one(label: str, database_url: str, count: int, seconds: float, workers: int = 1) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         identities = prepare(database_url, Path(tmp), count)
@@ -245,9 +236,15 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
         runs: dict[str, list[tuple[LoadResult, LoadResult]]] = {mode: [] for mode in modes}
         with ExitStack() as servers:
             bare_port, our_port = free_port(), free_port()
-            servers.enter_context(serve("bench._bare_app:app", bare_port))
+            servers.enter_context(serve("bench._bare_app:app", bare_port, workers=workers))
             server = servers.enter_context(
-                serve("fleetcare.app:create_app_from_env", our_port, env=env, factory=True)
+                serve(
+                    "fleetcare.app:create_app_from_env",
+                    our_port,
+                    env=env,
+                    factory=True,
+                    workers=workers,
+                )
             )
             # The first check-in of each device after a start reads its key: measured apart.
             cold = load_checkins(our_port, modes["signed with the key"], 0, once=True)
@@ -256,7 +253,7 @@ def run_one(label: str, database_url: str, count: int, seconds: float) -> None:
                 for mode, requests in modes.items():
                     bare = load_checkins(bare_port, requests, seconds)
                     runs[mode].append((bare, load_checkins(our_port, requests, seconds)))
-            memory = _memory(server.pid)
+            memory = resident_memory(server.pid)
         for mode, pairs in runs.items():
             bare = sorted((b for b, _ in pairs), key=lambda r: r.rate)[ROUNDS // 2]
             ours = sorted((c for _, c in pairs), key=lambda r: r.rate)[ROUNDS // 2]
@@ -271,9 +268,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes, for both servers"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run_one("SQLite", f"sqlite:///{tmp}/bench.db", args.devices, args.seconds)
+        run_one("SQLite", f"sqlite:///{tmp}/bench.db", args.devices, args.seconds, args.workers)
     postgres = os.environ.get("FLEETCARE_BENCH_POSTGRES_URL", "")
     if postgres:
         from sqlalchemy import create_engine, text
@@ -284,7 +284,11 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             run_one(
-                "PostgreSQL", postgres.rsplit("/", 1)[0] + f"/{name}", args.devices, args.seconds
+                "PostgreSQL",
+                postgres.rsplit("/", 1)[0] + f"/{name}",
+                args.devices,
+                args.seconds,
+                args.workers,
             )
         finally:
             with admin.connect() as conn:

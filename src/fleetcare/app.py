@@ -92,6 +92,8 @@ def create_app(
         finally:
             if consumer is not None:
                 consumer.stop(graceful=True)
+            if isinstance(app, FleetcareApp) and app.hot_path is not None:
+                app.hot_path.close()
 
     app = FleetcareApp(
         title="fleetcare",

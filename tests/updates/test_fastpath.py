@@ -355,9 +355,14 @@ def test_a_lost_database_connection_is_replaced(app, client, database, fleet, tm
     for connection in list(database._hot_all):  # as if the server had gone away
         connection.close()
     answered, passed = _counts(app)
-    assert device.checkin(installed="1.0.0").status_code == 200  # the full route answers
-    assert device.checkin(installed="1.0.0").status_code == 200  # a new connection
-    assert _counts(app) == (answered + 1, passed + 1)
+    # The full route answers while the hot path finds its connections broken: on PostgreSQL
+    # the batches' thread and the loop's lookups each have one, so up to two are passed on.
+    assert [device.checkin(installed="1.0.0").status_code for _ in range(3)] == [200] * 3
+    now_answered, now_passed = _counts(app)
+    assert 1 <= now_passed - passed <= 2
+    assert now_answered - answered == 3 - (now_passed - passed)
+    assert device.checkin(installed="1.0.0").status_code == 200  # new connections
+    assert _counts(app) == (now_answered + 1, now_passed)
 
 
 def test_check_ins_signed_under_a_session(app, client, database, settings, fleet, tmp_path):

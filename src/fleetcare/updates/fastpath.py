@@ -46,6 +46,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -98,8 +99,9 @@ _POLL_SQL = (
 )
 # PostgreSQL: a whole batch in one statement, check-ins and DDI polls alike (a NULL `seq` is
 # a DDI poll, which carries its uid instead of a key). The batch travels as one JSON document:
-# psycopg dumps arrays element by element in Python, which cost more than the statement. The columns are those of
-# `_RETURNING`, the open assignment, the customer's policy and DDI's links, per device. The
+# psycopg dumps arrays element by element in Python, which cost more than the statement. The
+# columns are those of `_RETURNING`, the open assignment, the customer's policy and DDI's
+# links, per device. The
 # statement is prepared once with a generic plan (`Database.hot_connection`); `coalesce` on
 # the state keeps that plan on the primary key: after a mass enrolment, stale statistics
 # made the state index look selective and cost a scan of the whole fleet (measured: 8 ms).
@@ -331,6 +333,20 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+@dataclass
+class _Batches:
+    """The requests of one event loop waiting for their batch, and whether one is running."""
+
+    queue: list[_Pending] = field(default_factory=list)
+    in_flight: bool = False
+
+
+def _answer(batch: list[_Pending]) -> None:
+    for item in batch:
+        if item.done is not None and not item.done.done():
+            item.done.set_result(True)
+
+
 class _Expiring:
     """A small cache whose entries are recomputed after `CACHE_SECONDS`."""
 
@@ -369,6 +385,7 @@ class DeviceHotPath:
         self._details = _Expiring()
         self._notices = _Expiring()
         self._local = threading.local()  # each event loop (thread) batches on its own
+        self._writer: ThreadPoolExecutor | None = None  # PostgreSQL's batches, made on use
         self._master: bytes | None = None  # of the device sessions, read on first use
         counter = Counter(
             "fleetcare_device_hot_path_requests",
@@ -432,19 +449,42 @@ class DeviceHotPath:
     async def _commit(self, item: _Pending) -> bool:
         """Wait for the batch that records `item`; False if it was not the steady state."""
         loop = asyncio.get_running_loop()
-        queue: list[_Pending] | None = getattr(self._local, "queue", None)
-        if queue is None:
-            queue = self._local.queue = []
+        batches: _Batches | None = getattr(self._local, "batches", None)
+        if batches is None:
+            batches = self._local.batches = _Batches()
         item.done = loop.create_future()
-        queue.append(item)
-        if len(queue) == 1:
-            loop.call_soon(self._flush, queue)
+        batches.queue.append(item)
+        if len(batches.queue) == 1 and not batches.in_flight:
+            loop.call_soon(self._flush, batches)
         await item.done
         return item.rows is not None
 
-    def _flush(self, queue: list[_Pending]) -> None:
-        batch = queue[:]
-        queue.clear()
+    def _flush(self, batches: _Batches) -> None:
+        """Record what has queued up. SQLite runs in the process: at once, on the loop.
+        PostgreSQL runs elsewhere: the batch goes to the hot path's database thread, and the
+        loop goes on reading and verifying requests, which queue up for the next batch, sent
+        as soon as this one is back (one batch in flight per loop, on one connection)."""
+        batch = batches.queue[:]
+        batches.queue.clear()
+        if self.sql.sqlite:
+            self._record(batch)
+            _answer(batch)
+            return
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="fleetcare-device-db")
+        batches.in_flight = True
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._writer, self._record, batch)
+        future.add_done_callback(lambda _: self._recorded(batches, batch))
+
+    def _recorded(self, batches: _Batches, batch: list[_Pending]) -> None:
+        batches.in_flight = False
+        _answer(batch)
+        if batches.queue:
+            self._flush(batches)
+
+    def _record(self, batch: list[_Pending]) -> None:
+        """Run a batch; after an error, every request in it is passed on."""
         try:
             self.sql.run(batch)
         except Exception:  # a broken connection, a lock: the full routes cope or say why
@@ -454,9 +494,12 @@ class DeviceHotPath:
             self.sql.database.drop_hot_connection(if_broken=True)
             for item in batch:
                 item.rows = None
-        for item in batch:
-            if item.done is not None and not item.done.done():
-                item.done.set_result(True)
+
+    def close(self) -> None:
+        """Stop the database thread (the app's shutdown)."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
 
     def _finish(self, scope: Scope, item: _Pending) -> tuple[bytes, str, bytes]:
         answer = self._answer_for(item)

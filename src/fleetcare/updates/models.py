@@ -94,7 +94,7 @@ class Device(Base):
     installed_release_id: Mapped[int | None] = mapped_column(
         ForeignKey("releases.id", ondelete="SET NULL"), index=True
     )
-    installed_version: Mapped[str] = mapped_column(String(100), default="")
+    installed_version: Mapped[str] = mapped_column(String(100), default="", index=True)
     installed_counter: Mapped[int] = mapped_column(Integer, default=0)
     device_state: Mapped[str] = mapped_column(String(100), default="")
     #: "automatic" (default, CRA Annex I Part I (2)(c)) or "opt_out".

@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Links and the login hint name the address served, e.g. with `make run PORT=8080`.
+run: export FLEETCARE_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/fleetcare init
 	$(BIN)/fleetcare demo --if-empty

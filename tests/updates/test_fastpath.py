@@ -243,7 +243,7 @@ def test_device_rate_limit_holds_on_the_hot_path(app, client, database, fleet, t
 
 
 def test_a_lock_held_by_another_writer_sends_the_request_the_full_way(
-    app, client, database, fleet, tmp_path
+    app, client, database, fleet, tmp_path, caplog
 ):
     """SQLite: another connection holds the write lock; PostgreSQL: another transaction holds
     the device's row. The hot path waits 10 ms at most, then the full route waits its turn."""
@@ -270,6 +270,9 @@ def test_a_lock_held_by_another_writer_sends_the_request_the_full_way(
     holder.join()
     assert response.status_code == 200
     assert _counts(app) == (answered, passed + 1)
+    # Expected under contention: said in one line, not as a warning with a traceback.
+    said = [r for r in caplog.records if r.name == "fleetcare.updates.fastpath"]
+    assert [(r.levelname, r.exc_info) for r in said] == [("INFO", None)]
 
 
 def test_concurrent_check_ins_are_committed_together(app, client, database, fleet, tmp_path):

@@ -43,6 +43,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -313,6 +314,15 @@ class _Sql:
             item.links = tuple(row[15:17])
 
 
+def _lock_timeout(exc: Exception) -> bool:
+    """Whether `exc` is the hot path's short wait for a lock running out (SQLite's busy
+    timeout, PostgreSQL's lock_timeout), as happens when another writer or another worker
+    process holds the rows: no fault, the full route waits its turn."""
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc)
+    return getattr(exc, "sqlstate", None) == "55P03"  # lock_not_available
+
+
 def _first(cursor: Any) -> tuple[Any, ...] | None:
     """The first row of a statement, read to the end (SQLite commits an autocommit statement
     only once it has run to completion)."""
@@ -487,10 +497,15 @@ class DeviceHotPath:
         """Run a batch; after an error, every request in it is passed on."""
         try:
             self.sql.run(batch)
-        except Exception:  # a broken connection, a lock: the full routes cope or say why
-            log.warning(
-                "device hot path passed %d requests on after an error", len(batch), exc_info=True
-            )
+        except Exception as exc:  # a broken connection, a lock: the full routes cope or say why
+            if _lock_timeout(exc):  # expected now and then: another writer held the rows
+                log.info("device hot path passed %d requests on: %s", len(batch), exc)
+            else:
+                log.warning(
+                    "device hot path passed %d requests on after an error",
+                    len(batch),
+                    exc_info=True,
+                )
             self.sql.database.drop_hot_connection(if_broken=True)
             for item in batch:
                 item.rows = None

@@ -12,6 +12,6 @@ import fleetcare.cli
 from fleetcare.core import migrations
 
 configure_mappers()
-migrations.head_revision()
+migrations.head_revision()  # what `fleetcare init` runs into
 
 __all__ = ["fleetcare", "sqlalchemy"]

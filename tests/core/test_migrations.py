@@ -43,6 +43,12 @@ def test_upgrade_from_empty_creates_every_table(empty_database):
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
 
 
+def test_the_head_constant_is_alembics_head():
+    """`migrations.HEAD` saves each CLI command importing alembic; a new revision script
+    must update it."""
+    assert migrations.head_revision() == migrations.HEAD
+
+
 def test_models_match_the_migrations(empty_database):
     """A model change without a migration shows up here as a difference."""
     from alembic.autogenerate import compare_metadata

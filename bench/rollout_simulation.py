@@ -3,7 +3,9 @@
 Run twice: a healthy fleet (1 % failures) that finishes, and a fleet whose second wave fails
 at 20 %, which must pause on the first failure past the 5 % threshold. Every status report
 goes through the same service call the device API uses (counting and wave evaluation
-included). Prints the time to register, to start (assign waves) and to run each rollout.
+included). Prints the time to register, to start (assign waves) and to run each rollout, and the
+reports' rate as a ratio to a baseline of bare one-row UPDATEs, each committed, on the same
+database.
 
     python -m bench.rollout_simulation [--devices 10000]
 """
@@ -17,6 +19,11 @@ import os
 import tempfile
 import time
 from pathlib import Path
+
+from sqlalchemy import text
+
+_IDS = "SELECT id FROM update_assignments ORDER BY id"
+_BARE = "UPDATE update_assignments SET detail = :detail WHERE id = :id"
 
 
 def run(devices_count: int, rates: list[float], label: str) -> None:
@@ -100,6 +107,15 @@ def run(devices_count: int, rates: list[float], label: str) -> None:
             result = simulation.run_rollout(session, rollout.id, rates, seed=7)
             ran = time.perf_counter() - started
             out = rollouts.rollout_out(session, rollouts.get(session, rollout.id))
+        # Baseline: the least a report costs here, one UPDATE of its assignment committed on
+        # its own, as many times as there were reports, on the same database.
+        ids = [row[0] for row in db.engine.connect().execute(text(_IDS)).fetchall()]
+        started = time.perf_counter()
+        with db.engine.connect() as connection:
+            for i in range(result.reports):
+                connection.execute(text(_BARE), {"id": ids[i % len(ids)], "detail": str(i)})
+                connection.commit()
+        bare = time.perf_counter() - started
         db.dispose()
         print(
             f"{label}: {devices_count} devices registered in {registered:.2f} s, "
@@ -109,6 +125,10 @@ def run(devices_count: int, rates: list[float], label: str) -> None:
             f"  {result.reports} status reports in {ran:.2f} s "
             f"({result.reports / ran:.0f} reports/s); rollout {out.status}"
             + (f": {out.pause_reason}" if out.pause_reason else "")
+        )
+        print(
+            f"  baseline: {result.reports} bare one-row UPDATEs, each committed, in {bare:.2f} s "
+            f"({result.reports / bare:.0f}/s); ratio of report rates {bare / ran:.3f}"
         )
         for wave in out.waves:
             print(

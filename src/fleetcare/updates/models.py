@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -169,12 +170,14 @@ class Assignment(Base):
     """A device's part in a rollout: which wave it is in and how far it got."""
 
     __tablename__ = "update_assignments"
-    __table_args__ = (UniqueConstraint("rollout_id", "device_id"),)
+    __table_args__ = (
+        UniqueConstraint("rollout_id", "device_id"),
+        # A wave's progress, counted at every device's final report, from the index alone.
+        Index("ix_update_assignments_progress", "rollout_id", "wave", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    rollout_id: Mapped[int] = mapped_column(
-        ForeignKey("update_rollouts.id", ondelete="CASCADE"), index=True
-    )
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("update_rollouts.id", ondelete="CASCADE"))
     device_id: Mapped[int] = mapped_column(
         ForeignKey("update_devices.id", ondelete="CASCADE"), index=True
     )

@@ -231,14 +231,20 @@ def abort(session: Session, rollout_id: int, *, actor: Principal) -> Rollout:
     return rollout
 
 
-def wave_counts(session: Session, rollout_id: int) -> dict[int, dict[str, int]]:
+def wave_counts(
+    session: Session, rollout_id: int, wave: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Assignments per wave and status, of every wave or of one."""
+    query = select(Assignment.wave, Assignment.status, func.count()).where(
+        Assignment.rollout_id == rollout_id
+    )
+    if wave is not None:
+        query = query.where(Assignment.wave == wave)
     counts: dict[int, dict[str, int]] = {}
-    for wave, status, number in session.execute(
-        select(Assignment.wave, Assignment.status, func.count())
-        .where(Assignment.rollout_id == rollout_id)
-        .group_by(Assignment.wave, Assignment.status)
+    for number_wave, status, number in session.execute(
+        query.group_by(Assignment.wave, Assignment.status)
     ):
-        counts.setdefault(wave, {})[status] = number
+        counts.setdefault(number_wave, {})[status] = number
     return counts
 
 
@@ -246,9 +252,11 @@ def evaluate(session: Session, rollout_id: int) -> str:
     """Advance or pause a running rollout by its current wave's results; returns its status."""
     rollout = get(session, rollout_id)
     waves = waves_of(session, rollout.id)
-    counts = wave_counts(session, rollout.id)
     while rollout.status == "running":
         wave = waves[rollout.current_wave]
+        # Only the open wave's counts: every final report of a device runs this, and counting
+        # the whole rollout each time made a rollout quadratic in its fleet.
+        counts = wave_counts(session, rollout.id, rollout.current_wave)
         mine = counts.get(rollout.current_wave, {})
         verdict = rules.wave_verdict(
             rules.WaveCounts(

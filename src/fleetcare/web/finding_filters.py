@@ -13,10 +13,10 @@ is dropped, and `problems` says which, in the words of the filter form.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
-from urllib.parse import urlencode
+from dataclasses import dataclass
 
 from fleetcare.matching.service import FindingFilter
+from fleetcare.web.query_params import page_number, query_string, read_params
 
 #: Minimum severities offered by the filter form, most serious first.
 SEVERITY_CHOICES = ("critical", "high", "medium", "low")
@@ -54,10 +54,6 @@ def _probability(value: str) -> float:
     return number
 
 
-def _page(value: str) -> int:
-    return max(1, int(value)) if value.isdigit() and len(value) < 7 else 1
-
-
 #: Query parameter -> (the filter form's label for it, how to read it).
 _READERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "severity": ("Minimum severity", _severity),
@@ -67,7 +63,7 @@ _READERS: dict[str, tuple[str, Callable[[str], object]]] = {
     "include_withdrawn": ("Include withdrawn", _yes_no),
     "product": ("Product", str),
     "release": ("Release", str),
-    "page": ("Page", _page),
+    "page": ("Page", page_number),
 }
 
 
@@ -87,19 +83,10 @@ class FindingQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> tuple[FindingQuery, list[str]]:
         """The filters in `params`, and one message per value that could not be read."""
-        problems: list[str] = []
-        values: dict[str, object] = {}
-        for name, (label, read) in _READERS.items():
-            raw = str(params.get(name, "")).strip()[:200]
-            if not raw:
-                continue
-            try:
-                values[name] = read(raw)
-            except ValueError as exc:
-                problems.append(f"{label}: “{raw[:40]}” {exc}")
+        values, problems = read_params(params, _READERS)
         if values.get("include_withdrawn") is False:
             del values["include_withdrawn"]
-        return cls(**values), problems  # type: ignore[arg-type]
+        return cls(**values), problems
 
     def criteria(
         self, *, product_id: int | None = None, release_id: int | None = None
@@ -136,15 +123,4 @@ class FindingQuery:
 
     def query_string(self, **changes: object) -> str:
         """These filters (with `changes`) as a query string, leaving out what is not set."""
-        query = replace(self, **changes)  # type: ignore[arg-type]
-        pairs: list[tuple[str, str]] = []
-        for field in fields(query):
-            value = getattr(query, field.name)
-            if value is None or value == getattr(FindingQuery, field.name, None):
-                continue  # not set, or the default (include_withdrawn=False, page=1)
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, float):
-                value = f"{value:g}"
-            pairs.append((field.name, str(value)))
-        return urlencode(pairs)
+        return query_string(self, **changes)

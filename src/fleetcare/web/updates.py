@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,6 +36,7 @@ from fleetcare.updates import charts, devices, push, repository, rollouts, rules
 from fleetcare.updates.models import Assignment, CustomerUpdatePolicy, Device, Rollout
 from fleetcare.updates.schemas import UpdateSettingsIn
 from fleetcare.web.auth import AnyUser, ReleaseManager, allowed, check_csrf, page
+from fleetcare.web.query_params import page_number, query_string, read_params
 from fleetcare.web.rendering import refused, render
 
 router = APIRouter(tags=["pages"])
@@ -159,10 +160,6 @@ def _days(value: str) -> int:
     return int(value)
 
 
-def _page(value: str) -> int:
-    return max(1, int(value)) if value.isascii() and value.isdigit() and len(value) < 7 else 1
-
-
 #: Query parameter -> (the filter form's label for it, how to read it).
 _DEVICE_PARAMS: dict[str, tuple[str, Callable[[str], object]]] = {
     "product": ("Product", str),
@@ -174,7 +171,7 @@ _DEVICE_PARAMS: dict[str, tuple[str, Callable[[str], object]]] = {
     "uid": ("Device id starts with", str),
     "not_seen_days": ("Not seen for more than", _days),
     "sort": ("Sort", _one_of(tuple(DEVICE_SORTS))),
-    "page": ("Page", _page),
+    "page": ("Page", page_number),
 }
 
 
@@ -196,16 +193,7 @@ class DeviceQuery:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> tuple[DeviceQuery, list[str]]:
-        problems: list[str] = []
-        values: dict[str, Any] = {}
-        for name, (label, read) in _DEVICE_PARAMS.items():
-            raw = str(params.get(name, "")).strip()[:200]
-            if not raw:
-                continue
-            try:
-                values[name] = read(raw)
-            except ValueError as exc:
-                problems.append(f"{label}: “{raw[:40]}” {exc}")
+        values, problems = read_params(params, _DEVICE_PARAMS)
         return cls(**values), problems
 
     @property
@@ -222,13 +210,7 @@ class DeviceQuery:
 
     def query_string(self, **changes: Any) -> str:
         """These filters (with `changes`) as a query string, leaving out what is not set."""
-        query = replace(self, **changes)
-        pairs = [
-            (f.name, str(getattr(query, f.name)))
-            for f in fields(query)
-            if getattr(query, f.name) not in (None, f.default)
-        ]
-        return urlencode(pairs)
+        return query_string(self, **changes)
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def serve(
     python: str = sys.executable,
     cwd: Path | None = None,
     workers: int = 1,
+    http: str | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `uvicorn APP` on 127.0.0.1:PORT in a subprocess until the block ends (with another
     interpreter, e.g. a compared server's virtual environment, if `python` is given, and with
@@ -83,6 +84,8 @@ def serve(
         args.append("--factory")
     if workers > 1:
         args += ["--workers", str(workers)]
+    if http:
+        args += ["--http", http]
     process = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=cwd)
     try:
         deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ Every check-in is a real signed request (Ed25519, a rising sequence number: the 
 replays, so each request is signed anew by the load generator), spread round-robin over the
 10,000 devices, answered with the device's assignment and notices; a security rollout is
 running, so a share of the devices get an assignment. The server and the bare endpoint are
-served by uvicorn (one worker, same flags) in the same run and loaded over 16 keep-alive
+served by uvicorn (one worker, same flags, the HTTP protocol of `fleetcare serve`) in the same run and loaded over 16 keep-alive
 connections with the same signed requests (so both pay the same HTTP parsing and the load
 generator's signing), once signed with each device's key and once with HMAC under a check-in
 session (what the reference agent does), in three interleaved rounds after one check-in of every device (the
@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bench._load import LoadResult, exchange, free_port, resident_memory, serve
+from fleetcare.serving import PROTOCOL
 
 PATH = "/device/v1/checkin?installed=1.0.0"
 ROUNDS = 3
@@ -236,7 +237,11 @@ def run_one(label: str, database_url: str, count: int, seconds: float, workers: 
         runs: dict[str, list[tuple[LoadResult, LoadResult]]] = {mode: [] for mode in modes}
         with ExitStack() as servers:
             bare_port, our_port = free_port(), free_port()
-            servers.enter_context(serve("bench._bare_app:app", bare_port, workers=workers))
+            # Both with the HTTP protocol `fleetcare serve` uses (uvicorn's httptools protocol;
+            # for an app without a device hot path, such as the bare one, it is exactly that).
+            servers.enter_context(
+                serve("bench._bare_app:app", bare_port, workers=workers, http=PROTOCOL)
+            )
             server = servers.enter_context(
                 serve(
                     "fleetcare.app:create_app_from_env",
@@ -244,6 +249,7 @@ def run_one(label: str, database_url: str, count: int, seconds: float, workers: 
                     env=env,
                     factory=True,
                     workers=workers,
+                    http=PROTOCOL,
                 )
             )
             # The first check-in of each device after a start reads its key: measured apart.

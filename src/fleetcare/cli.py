@@ -118,6 +118,7 @@ def serve(
     """Serve the dashboard and the API (migrates the database first)."""
     import uvicorn
 
+    from fleetcare import serving
     from fleetcare.core import migrations
     from fleetcare.core.observability import configure_logging
 
@@ -133,6 +134,7 @@ def serve(
     uvicorn.run(
         "fleetcare.app:create_app_from_env",
         factory=True,
+        http=serving.PROTOCOL,
         host=host,
         port=port,
         workers=workers,

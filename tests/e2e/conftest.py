@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from fleetcare import serving
 from fleetcare.app import create_app
 from fleetcare.core import auth
 from fleetcare.core.auth import Role, system_principal
@@ -83,15 +84,16 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 class LiveServer:
-    """uvicorn in a thread; `url` is where it listens once `start()` returns."""
+    """uvicorn in a thread, with the HTTP protocol `fleetcare serve` uses unless `http` names
+    another; `url` is where it listens once `start()` returns."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, http: str = serving.PROTOCOL) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
         host, port = self._socket.getsockname()
         self.url = f"http://{host}:{port}"
         # log_config=None: leave pytest's logging set-up alone.
-        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
+        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on", http=http)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

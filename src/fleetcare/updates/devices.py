@@ -74,11 +74,14 @@ def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+_EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
+
+
 def request_message(method: str, target: str, seq: int, body: bytes) -> bytes:
     """The bytes a device signs for one request (`target` is the path with its query)."""
-    return "\n".join(
-        [SIGNING_CONTEXT, method.upper(), target, str(seq), hashlib.sha256(body).hexdigest()]
-    ).encode("utf-8")
+    digest = _EMPTY_DIGEST if not body else hashlib.sha256(body).hexdigest()
+    return "\n".join([SIGNING_CONTEXT, method.upper(), target, str(seq), digest]).encode("utf-8")
+
 
 
 # --- registry ------------------------------------------------------------------------------
@@ -311,7 +314,8 @@ def sessions_master(settings: Settings) -> bytes:
 
 
 def session_key(master: bytes, uid: str, public_key: str, session_id: str) -> bytes:
-    return hmac.new(master, f"{uid}\n{public_key}\n{session_id}".encode(), hashlib.sha256).digest()
+    # hmac.digest: OpenSSL's one-shot HMAC, several times cheaper than an hmac.new object.
+    return hmac.digest(master, f"{uid}\n{public_key}\n{session_id}".encode(), "sha256")
 
 
 def session_alive(session_id: str, now: float, max_hours: int) -> bool:
@@ -337,7 +341,7 @@ def session_signed(
     if not session_alive(session_id, time.time(), max_hours):
         return False
     key = session_key(master, uid, public_key, session_id)
-    return hmac.compare_digest(hmac.new(key, message, hashlib.sha256).digest(), signature)
+    return hmac.compare_digest(hmac.digest(key, message, "sha256"), signature)
 
 
 def open_session(

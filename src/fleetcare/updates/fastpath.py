@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from nacl.exceptions import CryptoError
@@ -68,22 +68,31 @@ from fleetcare.updates.models import Device
 
 log = logging.getLogger("fleetcare.updates.fastpath")
 
+Headers = list[tuple[bytes, bytes]]
+#: An answer the hot path gives: status, headers, body.
+Answer = tuple[int, Headers, bytes]
+
 CHECKIN_PATH = DEVICE_PREFIX + "/checkin"
 CACHE_SECONDS = 60.0
 #: Keys kept per process; past this the cache starts afresh (a miss costs one SELECT).
 MAX_KEYS = 500_000
+#: Check-in answers kept as bytes (about 0.5 kB each); past this the cache starts afresh.
+MAX_BODIES = 100_000
 
-_OFFER_SQL = """
-SELECT a.id, a.status, r.id, r.mode, r.windows
-FROM update_assignments a JOIN update_rollouts r ON r.id = a.rollout_id
-WHERE a.device_id = :device AND a.status NOT IN ('cancelled', 'failure', 'success')
-  AND r.status = 'running' AND a.wave <= r.current_wave
-ORDER BY r.id DESC LIMIT 1"""
-#: What the check-in's UPDATE returns, in the order `_answer_for` reads it.
-_RETURNING = (
-    "RETURNING id, product_id, customer, installed_version, installed_counter, "
-    "security_updates, postponed_until, hardware_revision"
-)
+#: What the check-in's UPDATE returns on SQLite, in the order `_answer_for` reads it, then the
+#: open assignment and the customer's policy, each a JSON array from a subquery (one statement
+#: per check-in instead of three: SQLite's own work is the smaller part of each).
+_RETURNING = """
+RETURNING id, product_id, customer, installed_version, installed_counter,
+  security_updates, postponed_until, hardware_revision,
+  (SELECT json_array(a.id, a.status, r.id, r.mode, r.windows)
+   FROM update_assignments a JOIN update_rollouts r ON r.id = a.rollout_id
+   WHERE a.device_id = update_devices.id
+     AND a.status NOT IN ('cancelled', 'failure', 'success')
+     AND r.status = 'running' AND a.wave <= r.current_wave
+   ORDER BY r.id DESC LIMIT 1),
+  (SELECT json_array(p.security_updates, p.postponed_until) FROM update_customer_policies p
+   WHERE p.customer = update_devices.customer AND update_devices.customer <> '')"""
 _CANCEL_SQL = (
     "UPDATE update_assignments SET status = 'cancelled', detail = :detail, updated_at = :now "
     "WHERE id = :id"
@@ -148,16 +157,30 @@ _DEVICES_SQL = (
     "SELECT uid, id, public_key FROM update_devices "
     "WHERE uid {uids} AND coalesce(state, '') = 'active'"
 )
-_POLICY_SQL = (
-    "SELECT p.security_updates, p.postponed_until FROM update_customer_policies p "
-    "JOIN update_devices d ON d.customer = p.customer WHERE d.id = :device AND d.customer <> ''"
-)
 # DDI's extra links: the last assignment a rollout abort cancelled, the last one installed.
 _LINKS_SQL = """
 SELECT (SELECT max(id) FROM update_assignments
         WHERE device_id = :device AND status = 'cancelled' AND detail = 'rollout aborted'),
        (SELECT max(id) FROM update_assignments WHERE device_id = :device AND status = 'success')
 """
+
+
+class _CheckinRequest(NamedTuple):
+    uid: str
+    seq: int
+    signature: bytes
+    wanted: dict[str, str]  # the release and state reported in the query
+    session: str | None
+
+
+class _AnswerParts(NamedTuple):
+    installed_version: str
+    installed_counter: int
+    choice: rules.SecurityChoice
+    until: dt.date | None
+    offer: dict[str, Any] | None
+    details: rollouts.OfferDetails | None
+    notices: list[dict[str, Any]]
 
 
 class _Passed(Exception):
@@ -183,7 +206,9 @@ class _Pending:
     offer: tuple[Any, ...] | None = None
     policy: tuple[Any, ...] | None = None
     links: tuple[Any, ...] | None = None
+    #: Told when the batch is back: a future (ASGI) or a callback (`DeviceHotPath.begin`).
     done: asyncio.Future[bool] | None = field(default=None, repr=False)
+    then: Callable[[], None] | None = field(default=None, repr=False)
 
     def update(self) -> tuple[str, dict[str, Any]]:
         """The UPDATE that records this request in the steady state only, and its values."""
@@ -266,21 +291,20 @@ class _Sql:
     def _run_sqlite(self, batch: list[_Pending]) -> None:
         """In-process statements are cheap: one after the other, in one transaction."""
         connection = self.database.hot_connection()
-        offer, policy, links = self.text(_OFFER_SQL), self.text(_POLICY_SQL), self.text(_LINKS_SQL)
         connection.execute("BEGIN")
         try:
             for item in batch:
                 sql, params = item.update()
                 params["now"] = self.stamp(item.now)
-                item.rows = _first(connection.execute(sql, params))
-                if item.rows is None:
+                row = _first(connection.execute(sql, params))
+                if row is None:
+                    item.rows = None
                     continue
-                device = {"device": item.device_id}
-                item.offer = _first(connection.execute(offer, device))
-                if item.rows[2]:  # a customer, who may have a policy
-                    item.policy = _first(connection.execute(policy, device))
+                item.rows = row[:8]
+                item.offer = tuple(json.loads(row[8])) if row[8] is not None else None
+                item.policy = tuple(json.loads(row[9])) if row[9] is not None else None
                 if item.ddi:
-                    item.links = _first(connection.execute(links, device))
+                    item.links = _first(connection.execute(_LINKS_SQL, {"device": item.device_id}))
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -354,7 +378,12 @@ class _Batches:
 
 def _answer(batch: list[_Pending]) -> None:
     for item in batch:
-        if item.done is not None and not item.done.done():
+        if item.then is not None:
+            try:
+                item.then()
+            except Exception:  # one connection's fault must not stop the others' answers
+                log.exception("device hot path could not send an answer")
+        elif item.done is not None and not item.done.done():
             item.done.set_result(True)
 
 
@@ -398,6 +427,8 @@ class DeviceHotPath:
         self._local = threading.local()  # each event loop (thread) batches on its own
         self._writer: ThreadPoolExecutor | None = None  # PostgreSQL's batches, made on use
         self._master: bytes | None = None  # of the device sessions, read on first use
+        self._queries: dict[bytes, dict[str, str]] = {}  # query string -> release and state
+        self._bodies: dict[str, tuple[Any, ...]] = {}  # uid -> what an answer was made of, it
         counter = Counter(
             "fleetcare_device_hot_path_requests",
             "Device requests answered by the hot path, or passed on to the full routes",
@@ -408,6 +439,7 @@ class DeviceHotPath:
         self.passed = counter.labels("passed")
 
     async def handle(self, scope: Scope, send: Send) -> bool:
+        """Answer `scope` if it is a steady-state device request; False leaves it to the app."""
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
             return False
         start = time.perf_counter()
@@ -419,11 +451,49 @@ class DeviceHotPath:
         if prepared is None:  # not a request of the hot path
             return False
         item, template = prepared
-        if not await self._commit(item):
-            # Perhaps a new key or a device recreated: read it afresh next time.
-            self._keys.pop(item.uid, None)
+        loop = asyncio.get_running_loop()
+        item.done = loop.create_future()
+        self._enqueue(item)
+        await item.done
+        response = self.response(scope, item, template, start)
+        if response is None:
+            return False
+        status, headers, body = response
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return True
+
+    def begin(self, scope: Scope, then: Callable[[Answer | None], None]) -> bool:
+        """Take a steady-state check-in of a device whose key is in memory, without a
+        coroutine: `then` gets its answer (status, headers, body) once the batch that records
+        it has committed, or None if the full route must take it. False: not taken, because
+        the path is another, the device's key must be read first (`handle` does that in
+        batches) or the request is not the steady state. For `fleetcare.serving`, which
+        calls it from the HTTP protocol for `GET /device/v1/checkin`."""
+        if not self.enabled:
+            return False
+        start = time.perf_counter()
+        try:
+            request = self._parse_checkin(scope)
+            device = self._keys.get(request.uid)
+            if device is None:
+                return False
+            item = self._verified(scope, request, device)
+        except _Passed:
             self.passed.inc()
             return False
+        item.then = lambda: then(self.response(scope, item, CHECKIN_PATH, start))
+        self._enqueue(item)
+        return True
+
+    def response(self, scope: Scope, item: _Pending, template: str, start: float) -> Answer | None:
+        """The answer to a request whose batch is back, counted in the metrics and the access
+        log; None, counted as passed, if the full route must take it."""
+        if item.rows is None:
+            # Not the steady state: perhaps a new key or a device recreated; read it afresh.
+            self._keys.pop(item.uid, None)
+            self.passed.inc()
+            return None
         try:
             body, etag, media = self._finish(scope, item)
         except Exception:
@@ -431,7 +501,7 @@ class DeviceHotPath:
             # the request afresh (it will find the sequence number used, as it should).
             log.exception("device hot path could not answer a recorded check-in")
             self.passed.inc()
-            return False
+            return None
         status = 304 if _header(scope, b"if-none-match") == etag else 200
         request_id = os.urandom(8).hex()
         headers = [(b"etag", etag.encode()), (b"x-request-id", request_id.encode())]
@@ -440,11 +510,9 @@ class DeviceHotPath:
         else:
             body = b""
             headers.append((b"content-length", b"0"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
         self.metrics.record(self.log, scope, template, status, start, request_id)
         self.answered.inc()
-        return True
+        return status, headers, body
 
     async def _prepare(self, scope: Scope) -> tuple[_Pending, str] | None:
         """The request made ready for its batch; None if the hot path does not serve its path,
@@ -457,18 +525,14 @@ class DeviceHotPath:
             return await self._prepare_poll(scope, parts[1], parts[4]), ddi.BASE
         return None
 
-    async def _commit(self, item: _Pending) -> bool:
-        """Wait for the batch that records `item`; False if it was not the steady state."""
-        loop = asyncio.get_running_loop()
+    def _enqueue(self, item: _Pending) -> None:
+        """Queue `item` for its event loop's next batch (`item.done` or `item.then` hears)."""
         batches: _Batches | None = getattr(self._local, "batches", None)
         if batches is None:
             batches = self._local.batches = _Batches()
-        item.done = loop.create_future()
         batches.queue.append(item)
         if len(batches.queue) == 1 and not batches.in_flight:
-            loop.call_soon(self._flush, batches)
-        await item.done
-        return item.rows is not None
+            asyncio.get_running_loop().call_soon(self._flush, batches)
 
     def _flush(self, batches: _Batches) -> None:
         """Record what has queued up. SQLite runs in the process: at once, on the loop.
@@ -518,9 +582,9 @@ class DeviceHotPath:
             self._writer = None
 
     def _finish(self, scope: Scope, item: _Pending) -> tuple[bytes, str, bytes]:
-        answer = self._answer_for(item)
         if not item.ddi:
-            return (*encode_answer(answer), b"application/json")
+            return (*self._encoded_checkin(item), b"application/json")
+        answer = self._answer_for(item)
         tenant = scope["path"].split("/")[1]
         base = f"{str(Request(scope).base_url).rstrip('/')}/{tenant}/controller/v1/{item.uid}"
         links = item.links or (None, None)
@@ -537,6 +601,50 @@ class DeviceHotPath:
 
     def _answer_for(self, item: _Pending) -> dict[str, Any]:
         """The check-in answer for a device whose check-in the batch has just recorded."""
+        return self._answer(item.uid, self._answer_parts(item))
+
+    def _encoded_checkin(self, item: _Pending) -> tuple[bytes, str]:
+        """The native check-in's answer as bytes and its ETag. A device asks again and again
+        and is mostly told the same: the bytes are kept per device and reused while what they
+        are made of is unchanged (the release it runs, its choice, its assignment row, the
+        same cached release details and notices), which saves building and hashing them."""
+        parts = self._answer_parts(item)
+        key = (
+            parts.installed_version,
+            parts.installed_counter,
+            parts.choice,
+            parts.until,
+            item.offer if parts.offer is not None else None,
+        )
+        kept = self._bodies.get(item.uid)
+        if (
+            kept is not None
+            and kept[0] == key
+            and kept[1] is parts.details
+            and kept[2] is parts.notices
+        ):
+            return kept[3], kept[4]
+        body, etag = encode_answer(self._answer(item.uid, parts))
+        if len(self._bodies) >= MAX_BODIES:
+            self._bodies.clear()
+        self._bodies[item.uid] = (key, parts.details, parts.notices, body, etag)
+        return body, etag
+
+    def _answer(self, uid: str, parts: _AnswerParts) -> dict[str, Any]:
+        return devices.checkin_answer(
+            self.state.settings,
+            uid=uid,
+            installed_version=parts.installed_version,
+            installed_counter=parts.installed_counter,
+            choice=parts.choice,
+            postponed_until=parts.until,
+            assignment=parts.offer,
+            notices=parts.notices,
+        )
+
+    def _answer_parts(self, item: _Pending) -> _AnswerParts:
+        """What the answer is made of, from the batch's rows and the caches (and the
+        assignment cancelled if the device already runs its release or a later one)."""
         assert item.rows is not None
         (_, product_id, _, installed_version, installed_counter) = item.rows[:5]
         security_updates, postponed_until = item.rows[5], _date(item.rows[6])
@@ -549,7 +657,7 @@ class DeviceHotPath:
             _date(policy[1]) if policy else None,
             today,
         )
-        offer = None
+        offer, details = None, None
         if item.offer is not None:
             assignment_id, status, rollout_id, mode, windows = item.offer
             details = self._details.get(rollout_id, lambda: self._load_details(rollout_id))
@@ -574,15 +682,8 @@ class DeviceHotPath:
         notices = self._notices.get(
             (product_id, today), lambda: self._load_notices(product_id, today)
         )
-        return devices.checkin_answer(
-            self.state.settings,
-            uid=item.uid,
-            installed_version=installed_version,
-            installed_counter=installed_counter,
-            choice=choice,
-            postponed_until=until,
-            assignment=offer,
-            notices=notices,
+        return _AnswerParts(
+            installed_version, installed_counter, choice, until, offer, details, notices
         )
 
     def _load_details(self, rollout_id: int) -> rollouts.OfferDetails:
@@ -665,46 +766,74 @@ class DeviceHotPath:
         ):
             raise _Passed
 
-    async def _prepare_checkin(self, scope: Scope) -> _Pending:
-        uid = _header(scope, b"x-fleetcare-device")
+    def _parse_checkin(self, scope: Scope) -> _CheckinRequest:
+        """Read a check-in's signed headers and its query (the release and state reported)."""
+        headers = dict(scope["headers"])
+        if len(headers) != len(scope["headers"]):
+            raise _Passed  # a header twice: the full route judges which one counts
+        uid = headers.get(b"x-fleetcare-device", b"").decode("latin-1")
         try:
-            seq = int(_header(scope, b"x-fleetcare-seq") or "")
-            signature = bytes.fromhex(_header(scope, b"x-fleetcare-signature") or "")
+            seq = int(headers.get(b"x-fleetcare-seq", b""))
+            signature = bytes.fromhex(headers.get(b"x-fleetcare-signature", b"").decode("latin-1"))
         except ValueError:
             raise _Passed from None
         if not uid or not 0 < seq < devices.MAX_SEQ:
             raise _Passed
-        query_string = scope.get("query_string", b"").decode("latin-1")
-        wanted: dict[str, str] = {}
-        for name, value in parse_qsl(query_string, keep_blank_values=True):
-            if name not in ("installed", "state") or name in wanted or len(value) > 100:
-                raise _Passed
-            wanted[name] = value
-        target = scope["path"] + (f"?{query_string}" if query_string else "")
-        session_id = _header(scope, b"x-fleetcare-session")
-        device_id, public_key, verifier = await self._device(uid)
+        query: bytes = scope.get("query_string", b"")
+        wanted = self._queries.get(query)
+        if wanted is None:
+            wanted = {}
+            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                if name not in ("installed", "state") or name in wanted or len(value) > 100:
+                    raise _Passed
+                wanted[name] = value
+            if len(self._queries) >= 10_000:  # a fleet reports a few releases and states
+                self._queries.clear()
+            self._queries[query] = wanted
+        session = headers.get(b"x-fleetcare-session")
+        return _CheckinRequest(
+            uid, seq, signature, wanted, session.decode("latin-1") if session else None
+        )
+
+    def _verified(
+        self,
+        scope: Scope,
+        request: _CheckinRequest,
+        device: tuple[int, str, VerifyKey | None],
+    ) -> _Pending:
+        """The check-in made ready for its batch once its signature and limit are checked."""
+        device_id, public_key, verifier = device
         if verifier is None:
             raise _Passed
-        message = devices.request_message("GET", target, seq, b"")
-        if session_id:
-            self._check_session(uid, public_key, session_id, message, signature)
+        query_string = scope.get("query_string", b"")
+        target = scope["path"] + ("?" + query_string.decode("latin-1") if query_string else "")
+        message = devices.request_message("GET", target, request.seq, b"")
+        if request.session:
+            self._check_session(
+                request.uid, public_key, request.session, message, request.signature
+            )
         else:
             try:
-                verifier.verify(message, signature)
+                verifier.verify(message, request.signature)
             except (ValueError, TypeError, CryptoError):  # CryptoError: a bad signature too
                 raise _Passed from None
-        self._limit(uid)
+        self._limit(request.uid)
+        wanted = request.wanted
         return _Pending(
-            uid,
+            request.uid,
             device_id,
             utcnow(),
             ddi=False,
-            seq=seq,
+            seq=request.seq,
             key=public_key,
             # An empty release records nothing, as in the full route.
             installed=wanted.get("installed") or None,
             state=wanted.get("state"),
         )
+
+    async def _prepare_checkin(self, scope: Scope) -> _Pending:
+        request = self._parse_checkin(scope)
+        return self._verified(scope, request, await self._device(request.uid))
 
     # --- hawkBit DDI polling base ----------------------------------------------------------
 

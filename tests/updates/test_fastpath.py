@@ -481,3 +481,21 @@ def test_first_check_ins_after_a_start_look_the_devices_up_together(
     assert [r.status_code for r in responses] == [200] * len(uids) + [401]
     assert lookups == [sorted([*uids, "nobody"])]
     assert _counts(restarted) == (len(uids), 1)
+
+
+def test_sqlite_timestamps_are_written_as_sqlalchemy_writes_them(tmp_path):
+    from fleetcare.updates.fastpath import _Sql
+
+    database = Database(f"sqlite:///{tmp_path}/stamp.db")
+    sql = _Sql(database)
+    column = Device.__table__.c.last_checkin_at.type
+    dialect = database.engine.dialect
+    process = column.dialect_impl(dialect).bind_processor(dialect)
+    plus_two = dt.timezone(dt.timedelta(hours=2))
+    for value in (
+        dt.datetime(2026, 11, 29, 12, 30, 5, 123456, tzinfo=dt.UTC),
+        dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),  # no microseconds
+        dt.datetime(2026, 1, 1, 1, 0, 0, 1, tzinfo=plus_two),  # the day before in UTC
+    ):
+        assert sql.stamp(value) == process(value)
+    database.dispose()

@@ -250,6 +250,11 @@ class _Sql:
         return converted
 
     def stamp(self, value: dt.datetime) -> Any:
+        """`value` (aware) as the column stores it. On SQLite that is SQLAlchemy's text form of
+        the UTC time, "YYYY-MM-DD HH:MM:SS.ffffff", which `isoformat` writes in C (a test keeps
+        the two equal); elsewhere the column type's own conversion."""
+        if self.sqlite:
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return self._stamp(value)  # type: ignore[no-untyped-call]
 
     def one(self, sql: str, **params: Any) -> tuple[Any, ...] | None:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from fleetcare.updates import keys, repository, rollouts, service
 from fleetcare.updates.agent import Agent
-from fleetcare.updates.models import Assignment, Device, TufMetadata
+from fleetcare.updates.models import Assignment, Device, Rollout, TufMetadata
 from fleetcare.updates.schemas import RolloutIn
 from tests.updates.conftest import ACTOR, add_release, enrolled, firmware, register
 
@@ -75,6 +75,55 @@ def test_an_interrupted_download_resumes(agent, database, fleet, monkeypatch):
     _ship(database)
     assert agent.run_once() == "installed 2.0.0"
     assert seen == ["bytes=30000-"]
+
+
+def test_outside_the_maintenance_window_the_update_is_downloaded_ahead(
+    agent, database, fleet, monkeypatch
+):
+    fetched: list[str] = []
+    original = agent.client.request
+
+    def spy(method, path, **kwargs):  # type: ignore[no-untyped-def]
+        if "/tuf/targets/" in path:
+            fetched.append(path)
+        return original(method, path, **kwargs)
+
+    monkeypatch.setattr(agent.client, "request", spy)
+    rollout_id = _ship(database)
+    today = dt.datetime.now(dt.UTC).weekday()
+    with database.session() as session:  # a window on another day only
+        session.execute(
+            update(Rollout)
+            .where(Rollout.id == rollout_id)
+            .values(windows=[{"days": [(today + 3) % 7], "start": "01:00", "end": "02:00"}])
+        )
+        session.commit()
+    waiting = "downloaded 2.0.0, waiting for a maintenance window"
+    assert agent.run_once() == waiting
+    assert len(fetched) == 1
+    assert _nothing_installed(agent)
+    assert _assignment_status(database)[0] == "downloading"
+    assert agent.run_once() == waiting  # already here: checked again, not fetched again
+    assert len(fetched) == 1
+    assert _nothing_installed(agent)
+
+    every_day = list(range(7))
+    with database.session() as session:  # the window opens
+        session.execute(
+            update(Rollout)
+            .where(Rollout.id == rollout_id)
+            .values(
+                windows=[
+                    {"days": every_day, "start": "00:00", "end": "12:00"},
+                    {"days": every_day, "start": "12:00", "end": "00:00"},
+                ]
+            )
+        )
+        session.commit()
+    assert agent.run_once() == "installed 2.0.0"
+    assert len(fetched) == 1
+    assert (agent.installed_dir / "2.0.0" / "image.bin").read_bytes() == firmware("2.0.0")
+    assert _assignment_status(database)[0] == "success"
 
 
 def test_a_tampered_target_is_refused(agent, database, settings, fleet):

@@ -4,6 +4,7 @@ the refusals (wrong token, another device's action, a decommissioned device, an 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -153,3 +154,38 @@ def test_ddi_refusals(client, database, settings, fleet, ddi_device):
         devices.decommission(session, "ddi-1", actor=ACTOR)
         session.commit()
     assert client.get(base, headers=auth).status_code == 403
+
+
+def test_outside_a_maintenance_window_ddi_says_download_but_skip_the_update(
+    client, database, fleet, ddi_device
+):
+    from sqlalchemy import update
+
+    from fleetcare.updates.models import Rollout
+
+    auth = {"Authorization": f"TargetToken {ddi_device['token']}"}
+    base = "/DEFAULT/controller/v1/ddi-1"
+    today = dt.datetime.now(dt.UTC).weekday()
+    every_day = list(range(7))
+    for windows, expected in (
+        ([{"days": [(today + 3) % 7], "start": "01:00", "end": "02:00"}], "unavailable"),
+        (
+            [
+                {"days": every_day, "start": "00:00", "end": "12:00"},
+                {"days": every_day, "start": "12:00", "end": "00:00"},
+            ],
+            "available",
+        ),
+    ):
+        with database.session() as session:
+            session.execute(
+                update(Rollout).where(Rollout.id == ddi_device["rollout"]).values(windows=windows)
+            )
+            session.commit()
+        # The polling base links the action either way (so that the device downloads ahead).
+        links = client.get(base, headers=auth).json()["_links"]
+        assert "deploymentBase" in links
+        deployment = client.get(links["deploymentBase"]["href"], headers=auth).json()["deployment"]
+        assert deployment["maintenanceWindow"] == expected
+        assert deployment["download"] == "forced"
+        assert deployment["update"] == ("skip" if expected == "unavailable" else "forced")

@@ -24,7 +24,7 @@ from fleetcare.core.settings import Settings
 from fleetcare.portfolio.models import Product
 from fleetcare.updates import ddi, devices, rollouts
 from fleetcare.updates.agent import DeviceClient, DeviceIdentity
-from fleetcare.updates.models import Assignment, Device
+from fleetcare.updates.models import Assignment, Device, Rollout
 from fleetcare.updates.schemas import RolloutIn, UpdateSettingsIn, WaveIn, WindowIn
 from tests.updates.conftest import ACTOR, enrolled, register
 
@@ -131,7 +131,7 @@ def test_checkin_answers_match_the_full_route(
     assert body["security_updates"] == {"choice": "postponed", "postponed_until": until.isoformat()}
 
 
-def test_pending_assignments_wait_for_the_maintenance_window(
+def test_offers_say_whether_the_maintenance_window_is_open(
     app, client, full_client, database, fleet, tmp_path
 ):
     register(database, ["dev-1"])
@@ -145,8 +145,19 @@ def test_pending_assignments_wait_for_the_maintenance_window(
         start="01:00",
         end="02:00",
     )
-    _rollout(database, windows=[closed])
-    assert _same_answer(app, device, full, installed="1.0.0")["assignment"] is None
+    rollout_id = _rollout(database, windows=[closed])
+    assert _same_answer(app, device, full, installed="1.0.0")["assignment"]["window"] == "closed"
+    assert _same_answer(app, device, full, installed="1.0.0")["assignment"]["window"] == "closed"
+    with database.session() as session:  # the window opens: the kept answer is not reused
+        rollout = session.get(Rollout, rollout_id)
+        assert rollout is not None
+        every_day = list(range(7))
+        rollout.windows = [
+            {"days": every_day, "start": "00:00", "end": "12:00"},
+            {"days": every_day, "start": "12:00", "end": "00:00"},  # until midnight
+        ]
+        session.commit()
+    assert _same_answer(app, device, full, installed="1.0.0")["assignment"]["window"] == "open"
 
 
 def test_a_device_on_the_target_release_has_its_assignment_cancelled(

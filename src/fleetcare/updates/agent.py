@@ -235,8 +235,10 @@ class Agent:
     # --- one round -------------------------------------------------------------------------
 
     def run_once(self) -> str:
-        """Check in and act on the answer: 'idle', 'installed <version>', 'refused: ...',
-        or 'failed: ...'."""
+        """Check in and act on the answer: 'idle', 'installed <version>', 'downloaded
+        <version>, waiting for a maintenance window', 'refused: ...', or 'failed: ...'.
+        Outside the rollout's maintenance windows the update is downloaded and verified
+        ahead, and installed at the first check-in inside one."""
         response = self.client.checkin(installed=self.installed["version"] or None)
         if response.status_code != 200:
             return f"failed: check-in answered {response.status_code}"
@@ -245,6 +247,9 @@ class Agent:
         if not assignment or assignment["install"] != "automatic":
             return "idle"
         try:
+            if assignment.get("window") == "closed":
+                self._fetch(assignment)
+                return f"downloaded {assignment['version']}, waiting for a maintenance window"
             self._install(assignment)
         except UpdateRefused as exc:
             self.client.report(assignment["id"], "failure", f"refused: {exc}")
@@ -265,7 +270,20 @@ class Agent:
         )
 
     def _install(self, assignment: dict[str, Any]) -> None:
-        self.client.report(assignment["id"], "downloading")
+        files, new_counter = self._fetch(assignment)
+        self.client.report(assignment["id"], "installing")
+        target = self.installed_dir / assignment["version"]
+        target.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            shutil.copyfile(file, target / file.name.split(".", 1)[1])
+            file.unlink()
+        self._set_installed(assignment["version"], new_counter)
+
+    def _fetch(self, assignment: dict[str, Any]) -> tuple[list[Path], int]:
+        """Verify the assignment's targets with TUF and download them (what is already here
+        and whole is only checked again): the files and the release counter they bring."""
+        if assignment.get("status") != "downloading":  # said once, not at each check-in
+            self.client.report(assignment["id"], "downloading")
         try:
             updater = self._updater()
             updater.refresh()
@@ -291,13 +309,7 @@ class Agent:
                 )
             new_counter = max(new_counter, counter)
             files.append(self._download(info))
-        self.client.report(assignment["id"], "installing")
-        target = self.installed_dir / assignment["version"]
-        target.mkdir(parents=True, exist_ok=True)
-        for file in files:
-            shutil.copyfile(file, target / file.name.split(".", 1)[1])
-            file.unlink()
-        self._set_installed(assignment["version"], new_counter)
+        return files, new_counter
 
     def _download(self, info: Any) -> Path:
         """Fetch a target, resuming a partial download, and check it against TUF."""

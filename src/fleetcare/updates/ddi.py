@@ -245,21 +245,25 @@ def _action(
     if choice is not rules.SecurityChoice.AUTOMATIC:
         forced = False
     handling = "forced" if forced else "attempt"
-    return {
-        "id": str(assignment.id),
-        "deployment": {
-            "download": handling,
-            "update": handling,
-            "chunks": [
-                {
-                    "part": "os",
-                    "version": release.version,
-                    "name": product.name,
-                    "artifacts": artifacts,
-                }
-            ],
-        },
+    deployment: dict[str, Any] = {
+        "download": handling,
+        "update": handling,
+        "chunks": [
+            {
+                "part": "os",
+                "version": release.version,
+                "name": product.name,
+                "artifacts": artifacts,
+            }
+        ],
     }
+    if rollout.windows:  # as hawkBit: download ahead, install only inside a window
+        if rules.in_window(rollout.windows, utcnow()):
+            deployment["maintenanceWindow"] = "available"
+        else:
+            deployment["maintenanceWindow"] = "unavailable"
+            deployment["update"] = "skip"
+    return {"id": str(assignment.id), "deployment": deployment}
 
 
 def _own_assignment(session: Session, device: Device, action_id: str) -> Assignment:

@@ -611,8 +611,9 @@ class DeviceHotPath:
     def _encoded_checkin(self, item: _Pending) -> tuple[bytes, str]:
         """The native check-in's answer as bytes and its ETag. A device asks again and again
         and is mostly told the same: the bytes are kept per device and reused while what they
-        are made of is unchanged (the release it runs, its choice, its assignment row, the
-        same cached release details and notices), which saves building and hashing them."""
+        are made of is unchanged (the release it runs, its choice, its assignment row and
+        whether its maintenance window is open, the same cached release details and notices),
+        which saves building and hashing them."""
         parts = self._answer_parts(item)
         key = (
             parts.installed_version,
@@ -620,6 +621,7 @@ class DeviceHotPath:
             parts.choice,
             parts.until,
             item.offer if parts.offer is not None else None,
+            parts.offer.get("window") if parts.offer is not None else None,  # open or closed
         )
         kept = self._bodies.get(item.uid)
         if (

@@ -7,9 +7,11 @@
 
 A wave advances once its successes reach its success threshold and pauses the rollout once its
 failures pass its failure threshold. Devices learn of their assignment at check-in
-(`offer_for`), only inside a maintenance window, never for a release at or below what they
-run. Security releases (kind security or mixed) are automatic unless the device or its
-customer opted out or postponed; feature releases are only offered.
+(`offer_for`), never for a release at or below what they run. A rollout with maintenance
+windows offers outside them too, marked `"window": "closed"`: the device may download and
+verify ahead, and installs only once the answer says `"open"` (hawkBit's `maintenanceWindow`).
+Security releases (kind security or mixed) are automatic unless the device or its customer
+opted out or postponed; feature releases are only offered.
 """
 
 from __future__ import annotations
@@ -356,11 +358,10 @@ def build_offer(
     now: dt.datetime,
 ) -> tuple[dict[str, Any] | None, bool]:
     """(the offer as the check-in shows it or None, whether the assignment must be cancelled
-    because the device already runs that release or a later one)."""
+    because the device already runs that release or a later one). A rollout with maintenance
+    windows says whether one is open now (`window`): outside them, download only."""
     if not rules.may_offer(details.counter, installed_counter):
         return None, True
-    if assignment_status == "pending" and not rules.in_window(windows, now):
-        return None, False
     automatic = rollout_mode == "automatic" and choice is rules.SecurityChoice.AUTOMATIC
     offer = {
         "id": assignment_id,
@@ -372,6 +373,8 @@ def build_offer(
         "status": assignment_status,
         "targets": list(details.targets),
     }
+    if windows:
+        offer["window"] = "open" if rules.in_window(windows, now) else "closed"
     return offer, False
 
 

@@ -26,6 +26,9 @@ from fleetcare.core import auth, migrations
 from fleetcare.core.auth import Role, system_principal
 from fleetcare.core.db import Base, Database
 from fleetcare.core.settings import Settings
+from tests import _route_cache
+
+_route_cache.install()
 
 POSTGRES_URL = os.environ.get("FLEETCARE_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -433,7 +433,7 @@ class DeviceHotPath:
         self._writer: ThreadPoolExecutor | None = None  # PostgreSQL's batches, made on use
         self._master: bytes | None = None  # of the device sessions, read on first use
         self._queries: dict[bytes, dict[str, str]] = {}  # query string -> release and state
-        self._bodies: dict[str, tuple[Any, ...]] = {}  # uid -> what an answer was made of, it
+        self._bodies: dict[str, tuple[Any, ...]] = {}  # uid -> its last answer and its inputs
         counter = Counter(
             "fleetcare_device_hot_path_requests",
             "Device requests answered by the hot path, or passed on to the full routes",

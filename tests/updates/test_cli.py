@@ -83,3 +83,17 @@ def test_release_manager_workflow(run, tmp_path):
     status = json.loads(run("rollouts", "status", str(rollout["id"]), "--json").stdout)[0]
     assert [w["size"] for w in status["waves"]] == [2, 8]
     assert "rollout 1 is paused" in run("rollouts", "pause", "1").stdout
+
+
+def test_simulate_refuses_a_bad_token_or_an_unreachable_server_in_one_line(tmp_path):
+    env = {**os.environ, "FLEETCARE_DATA_DIR": str(tmp_path), "COLUMNS": "200", "NO_COLOR": "1"}
+    base = ["simulate", "--product", "gateway", "--installed", "1.0.0", "--devices", "2"]
+    for extra, words in (
+        (["--server", "http://127.0.0.1:9", "--token", ""], "--token must be an API token"),
+        (["--server", "127.0.0.1:9", "--token", "fc_x"], "--server must be an http"),
+        (["--server", "http://127.0.0.1:9", "--token", "fc_x"], "cannot talk to"),
+    ):
+        result = run_fleetcare(*base, *extra, env=env)
+        assert result.returncode == 2, (extra, result.stdout, result.stderr)
+        assert words in result.stderr
+        assert "Traceback" not in result.stderr + result.stdout

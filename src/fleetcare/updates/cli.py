@@ -404,6 +404,11 @@ def simulate(
 
     from fleetcare.updates.simulation import simulate_fleet
 
+    token = token.strip()
+    if not token or any(c.isspace() or not c.isprintable() for c in token):
+        raise fail("--token must be an API token (create one with 'fleetcare tokens create')")
+    if not server.startswith(("http://", "https://")):
+        raise fail(f"--server must be an http:// or https:// URL, not {server!r}")
     with httpx.Client(base_url=server, timeout=60) as http:
         try:
             outcome = simulate_fleet(
@@ -417,6 +422,8 @@ def simulate(
             )
         except RuntimeError as exc:
             raise fail(str(exc)) from None
+        except httpx.HTTPError as exc:
+            raise fail(f"cannot talk to {server}: {type(exc).__name__}: {exc}") from None
     for name, count in sorted(outcome.items()):
         out.print(f"{name}: {count}")
 

@@ -20,7 +20,11 @@ _built: dict[tuple[int, int, str], tuple[Any, Any]] = {}
 
 
 def install() -> None:
-    original = routing._IncludedRouter._build_effective_context
+    """Patch FastAPI's builder; a FastAPI without it (another version) is left alone."""
+    included = getattr(routing, "_IncludedRouter", None)
+    original = getattr(included, "_build_effective_context", None)
+    if included is None or original is None:
+        return
 
     def build(self: Any, route: Any) -> Any:
         context = self.include_context
@@ -36,4 +40,4 @@ def install() -> None:
         _built[key] = (route, built)
         return built
 
-    routing._IncludedRouter._build_effective_context = build  # type: ignore[method-assign]
+    included._build_effective_context = build

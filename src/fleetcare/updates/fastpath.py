@@ -206,8 +206,7 @@ class _Pending:
     offer: tuple[Any, ...] | None = None
     policy: tuple[Any, ...] | None = None
     links: tuple[Any, ...] | None = None
-    #: Told when the batch is back: a future (ASGI) or a callback (`DeviceHotPath.begin`).
-    done: asyncio.Future[bool] | None = field(default=None, repr=False)
+    #: Called when the batch is back (`handle` resolves its future, `begin` answers).
     then: Callable[[], None] | None = field(default=None, repr=False)
 
     def update(self) -> tuple[str, dict[str, Any]]:
@@ -388,8 +387,6 @@ def _answer(batch: list[_Pending]) -> None:
                 item.then()
             except Exception:  # one connection's fault must not stop the others' answers
                 log.exception("device hot path could not send an answer")
-        elif item.done is not None and not item.done.done():
-            item.done.set_result(True)
 
 
 class _Expiring:
@@ -457,9 +454,15 @@ class DeviceHotPath:
             return False
         item, template = prepared
         loop = asyncio.get_running_loop()
-        item.done = loop.create_future()
+        done: asyncio.Future[bool] = loop.create_future()
+
+        def batch_back() -> None:
+            if not done.done():  # done already: the request was cancelled (the client left)
+                done.set_result(True)
+
+        item.then = batch_back
         self._enqueue(item)
-        await item.done
+        await done
         response = self.response(scope, item, template, start)
         if response is None:
             return False
@@ -531,7 +534,7 @@ class DeviceHotPath:
         return None
 
     def _enqueue(self, item: _Pending) -> None:
-        """Queue `item` for its event loop's next batch (`item.done` or `item.then` hears)."""
+        """Queue `item` for its event loop's next batch (`item.then` hears)."""
         batches: _Batches | None = getattr(self._local, "batches", None)
         if batches is None:
             batches = self._local.batches = _Batches()
